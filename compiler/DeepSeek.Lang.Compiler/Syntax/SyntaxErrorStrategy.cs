@@ -1,0 +1,189 @@
+using Antlr4.Runtime;
+using Antlr4.Runtime.Misc;
+using DeepSeek.Lang.Compiler.Diagnostics;
+using DeepSeek.Lang.Compiler.Syntax.Generated;
+using DeepSeek.Lang.Compiler.Text;
+
+namespace DeepSeek.Lang.Compiler.Syntax;
+
+/// <summary>
+/// ANTLR's recovery (single-token insertion and deletion, then resynchronisation) with messages in a
+/// user's words: "expected ')', found end of line" rather than raw token sets. At most one error is
+/// kept per line, since a second one on the same line is almost always a cascade of the first.
+/// </summary>
+internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
+{
+    public const int MaxErrors = 50;
+
+    private readonly SourceText _source;
+    private readonly DiagnosticBag _diagnostics;
+    private int _lastErrorLine = -1;
+    private int _count;
+
+    public SyntaxErrorStrategy(SourceText source, DiagnosticBag diagnostics)
+    {
+        _source = source;
+        _diagnostics = diagnostics;
+    }
+
+    protected override void ReportNoViableAlternative(Parser recognizer, NoViableAltException e) =>
+        Report(recognizer, e.OffendingToken, recognizer.GetExpectedTokens());
+
+    protected override void ReportInputMismatch(Parser recognizer, InputMismatchException e) =>
+        Report(recognizer, e.OffendingToken, e.GetExpectedTokens());
+
+    protected override void ReportFailedPredicate(Parser recognizer, FailedPredicateException e) =>
+        Report(recognizer, e.OffendingToken, recognizer.GetExpectedTokens());
+
+    protected override void ReportUnwantedToken(Parser recognizer)
+    {
+        if (InErrorRecoveryMode(recognizer)) return;
+        BeginErrorCondition(recognizer);
+        Report(recognizer, recognizer.CurrentToken, GetExpectedTokens(recognizer));
+    }
+
+    protected override void ReportMissingToken(Parser recognizer)
+    {
+        if (InErrorRecoveryMode(recognizer)) return;
+        BeginErrorCondition(recognizer);
+        Report(recognizer, recognizer.CurrentToken, GetExpectedTokens(recognizer));
+    }
+
+    private void Report(Parser recognizer, IToken found, IntervalSet expected)
+    {
+        var span = TokenScanner.SpanOf(found);
+        var location = new Location(_source, span);
+        int line = location.Start.Line;
+        if (line == _lastErrorLine || _count > MaxErrors) return;
+        _lastErrorLine = line;
+        _count++;
+        if (_count > MaxErrors)
+        {
+            _diagnostics.Report(DiagnosticDescriptors.InvalidSyntax, location, $"too many syntax errors ({MaxErrors}); stopping here");
+            return;
+        }
+        _diagnostics.Report(DiagnosticDescriptors.UnexpectedToken, location,
+            SyntaxWords.DescribeExpected(expected, recognizer.Context), SyntaxWords.DescribeFound(found));
+    }
+}
+
+/// <summary>Token sets and tokens in a user's words.</summary>
+internal static class SyntaxWords
+{
+    private static readonly int[] ExpressionStarts =
+    {
+        DskLexer.IDENT, DskLexer.INT, DskLexer.FLOAT, DskLexer.STRING, DskLexer.LPAREN, DskLexer.LBRACK,
+        DskLexer.MINUS, DskLexer.PLUS, DskLexer.NOT, DskLexer.TRUE, DskLexer.FALSE, DskLexer.NONE,
+    };
+
+    private static readonly int[] StatementKeywords = { DskLexer.LET, DskLexer.FOR, DskLexer.IF, DskLexer.ASSERT, DskLexer.RETURN };
+
+    private static readonly int[] MemberKeywords = { DskLexer.PARAM, DskLexer.BUFFER, DskLexer.FORWARD, DskLexer.CONST };
+
+    private static readonly int[] ItemKeywords = { DskLexer.IMPORT, DskLexer.CONST, DskLexer.MODULE, DskLexer.MODEL, DskLexer.PLAN };
+
+    public static string DescribeExpected(IntervalSet expected, RuleContext? context)
+    {
+        var types = new HashSet<int>(expected.ToArray());
+        var words = new List<string>();
+
+        // Whole categories first, so "a statement" stands for a dozen token kinds.
+        if (ContainsAll(types, StatementKeywords))
+        {
+            RemoveAll(types, StatementKeywords);
+            RemoveAll(types, ExpressionStarts);
+            words.Add("a statement");
+        }
+        if (ContainsAll(types, ItemKeywords))
+        {
+            RemoveAll(types, ItemKeywords);
+            words.Add("a declaration (import, const, module, model or plan)");
+        }
+        if (ContainsAll(types, MemberKeywords))
+        {
+            RemoveAll(types, MemberKeywords);
+            types.Remove(DskLexer.IDENT);
+            types.Remove(DskLexer.IF);
+            words.Add("a module member (sub-module, param, buffer, const or forward)");
+        }
+        if (types.Contains(DskLexer.INT) && types.Contains(DskLexer.IDENT) && types.Contains(DskLexer.LPAREN))
+        {
+            RemoveAll(types, ExpressionStarts);
+            words.Add("an expression");
+        }
+        // A separator and the end of a block say the same thing to a user: this statement is over.
+        bool endOfStatement = types.Remove(DskLexer.NEWLINE) | types.Remove(DskLexer.SEMI);
+        if (endOfStatement) words.Add("end of line");
+
+        // Operators that could continue an expression are noise in "expected" lists.
+        foreach (var op in new[]
+                 {
+                     DskLexer.PLUS, DskLexer.MINUS, DskLexer.STAR, DskLexer.SLASH, DskLexer.PERCENT, DskLexer.AT,
+                     DskLexer.POW, DskLexer.EQ, DskLexer.NE, DskLexer.LT, DskLexer.LE, DskLexer.GT, DskLexer.GE,
+                     DskLexer.AND, DskLexer.OR, DskLexer.DOT, DskLexer.LBRACK, DskLexer.LPAREN,
+                 })
+        {
+            if (words.Count + types.Count > 1) types.Remove(op);
+        }
+
+        foreach (var t in types.OrderBy(t => t)) words.Add(DescribeType(t));
+        if (words.Count == 0) return "something else";
+        if (words.Count > 5) return ContextWord(context);
+        if (words.Count == 1) return words[0];
+        return string.Join(", ", words.Take(words.Count - 1)) + " or " + words[words.Count - 1];
+    }
+
+    public static string DescribeFound(IToken token)
+    {
+        switch (token.Type)
+        {
+            case TokenConstants.EOF: return "end of file";
+            case DskLexer.NEWLINE: return "end of line";
+            case DskLexer.IDENT: return $"'{token.Text}'";
+            case DskLexer.INT:
+            case DskLexer.FLOAT: return $"number {token.Text}";
+            case DskLexer.STRING: return "a string";
+        }
+        var text = token.Text ?? "";
+        return IsKeyword(token.Type) ? $"keyword '{text}'" : $"'{text}'";
+    }
+
+    private static string DescribeType(int type) => type switch
+    {
+        TokenConstants.EOF => "end of file",
+        DskLexer.IDENT => "a name",
+        DskLexer.INT => "an integer",
+        DskLexer.FLOAT => "a number",
+        DskLexer.STRING => "a string",
+        DskLexer.NEWLINE => "end of line",
+        _ => DskLexer.DefaultVocabulary.GetLiteralName(type) ?? DskLexer.DefaultVocabulary.GetDisplayName(type),
+    };
+
+    private static string ContextWord(RuleContext? context)
+    {
+        for (var c = context; c != null; c = c.Parent)
+        {
+            switch (c.RuleIndex)
+            {
+                case DskParser.RULE_expr:
+                case DskParser.RULE_primary: return "an expression";
+                case DskParser.RULE_typeRef:
+                case DskParser.RULE_dim: return "a type";
+                case DskParser.RULE_stmtList: return "a statement";
+                case DskParser.RULE_memberList: return "a module member";
+                case DskParser.RULE_planEntries: return "a plan entry (key: value or key { ... })";
+                case DskParser.RULE_file: return "a declaration (import, const, module, model or plan)";
+            }
+        }
+        return "something else";
+    }
+
+    private static bool IsKeyword(int type) => type >= DskLexer.IMPORT && type <= DskLexer.NONE;
+
+    private static bool ContainsAll(HashSet<int> set, int[] items) => items.All(set.Contains);
+
+    private static void RemoveAll(HashSet<int> set, int[] items)
+    {
+        foreach (var i in items) set.Remove(i);
+    }
+}

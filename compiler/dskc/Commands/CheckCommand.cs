@@ -1,0 +1,32 @@
+using System.CommandLine;
+using DeepSeek.Lang.Compiler;
+using DeepSeek.Lang.Compiler.Imports;
+
+namespace DeepSeek.Lang.Cli.Commands;
+
+/// <summary><c>dskc check FILE...</c>: parse, resolve imports, bind and type-check; print diagnostics.</summary>
+internal static class CheckCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var files = CommonOptions.Files();
+        var excerpts = CommonOptions.Excerpts();
+        var format = CommonOptions.Format();
+        var root = CommonOptions.Root();
+        var command = new Command("check", "Check .dsk files and their imports; exit 0 when there are no errors, 1 when there are.")
+        {
+            files, excerpts, format, root,
+        };
+        command.SetAction(parse =>
+        {
+            var output = new DiagnosticOutput(console, parse.GetValue(format)!, parse.GetValue(excerpts));
+            var sources = SourceLoader.Load(parse.GetValue(files)!, DiskFileSystem.Instance, parse.GetValue(root));
+            if (output.ReportLoadErrors(sources.LoadErrors)) return ExitCodes.Usage;
+            var compilation = Compilation.Create(sources);
+            var diagnostics = compilation.Diagnostics;
+            output.Print(diagnostics);
+            return diagnostics.Any(d => d.IsError) ? ExitCodes.Errors : ExitCodes.Success;
+        });
+        return command;
+    }
+}

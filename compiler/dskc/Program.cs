@@ -1,0 +1,3 @@
+using DeepSeek.Lang.Cli;
+
+return Cli.Run(args, CliConsole.System);

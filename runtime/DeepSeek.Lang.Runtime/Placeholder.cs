@@ -1,0 +1,1 @@
+namespace DeepSeek.Lang.Runtime; internal static class Placeholder {}
