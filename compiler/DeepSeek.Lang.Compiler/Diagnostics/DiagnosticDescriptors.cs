@@ -56,6 +56,72 @@ public static class DiagnosticDescriptors
 
     // ---------------------------------------------------------------- DSK1xxx imports, names and binding
 
+    public static readonly DiagnosticDescriptor UnknownName =
+        Error("DSK1001", "Unknown name", "unknown name '{0}'");
+
+    public static readonly DiagnosticDescriptor DuplicateDefinition =
+        Error("DSK1002", "Duplicate definition", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownModule =
+        Error("DSK1003", "Unknown module", "unknown module '{0}'");
+
+    public static readonly DiagnosticDescriptor ArgumentCount =
+        Error("DSK1004", "Wrong number of arguments", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownArgumentName =
+        Error("DSK1005", "Unknown argument name", "{0}");
+
+    public static readonly DiagnosticDescriptor DuplicateArgument =
+        Error("DSK1006", "Argument given twice", "{0}");
+
+    public static readonly DiagnosticDescriptor MissingArgument =
+        Error("DSK1007", "Missing argument", "{0}");
+
+    public static readonly DiagnosticDescriptor ModuleRecursion =
+        Error("DSK1008", "Recursive modules", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownType =
+        Error("DSK1009", "Unknown type", "{0}");
+
+    public static readonly DiagnosticDescriptor NotCallable =
+        Error("DSK1010", "Not callable", "{0}");
+
+    public static readonly DiagnosticDescriptor AssignToUndeclared =
+        Error("DSK1011", "Assignment to an undeclared name", "{0}");
+
+    public static readonly DiagnosticDescriptor ConstCycle =
+        Error("DSK1012", "Constant depends on itself", "{0}");
+
+    public static readonly DiagnosticDescriptor MultipleForward =
+        Error("DSK1013", "More than one forward", "module {0} has more than one forward");
+
+    public static readonly DiagnosticDescriptor NoForward =
+        Error("DSK1014", "No forward", "{0}");
+
+    public static readonly DiagnosticDescriptor PositionalAfterNamed =
+        Error("DSK1015", "Positional argument after a named one", "positional arguments must come before named ones");
+
+    public static readonly DiagnosticDescriptor NotAModule =
+        Error("DSK1016", "Not a module", "{0}");
+
+    public static readonly DiagnosticDescriptor ModuleInForward =
+        Error("DSK1017", "Module made inside forward", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownMember =
+        Error("DSK1018", "Unknown member", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownModel =
+        Error("DSK1019", "Unknown model", "{0}");
+
+    public static readonly DiagnosticDescriptor TupleArity =
+        Error("DSK1020", "Tuple size mismatch", "{0}");
+
+    public static readonly DiagnosticDescriptor InvalidDeclaration =
+        Error("DSK1021", "Invalid declaration", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownDim =
+        Error("DSK1022", "Unknown dimension", "{0}");
+
     public static readonly DiagnosticDescriptor ImportNotFound =
         Error("DSK1101", "Imported file not found", "cannot find imported file '{0}' (looked for {1})");
 
@@ -73,6 +139,62 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateImport =
         Warning("DSK1106", "Duplicate import", "'{0}' is already imported by this file");
+
+    // ---------------------------------------------------------------- DSK2xxx types and shapes
+
+    public static readonly DiagnosticDescriptor DTypeMismatch =
+        Error("DSK2001", "Dtype mismatch", "{0}");
+
+    public static readonly DiagnosticDescriptor ShapeMismatch =
+        Error("DSK2002", "Shape mismatch", "{0}");
+
+    public static readonly DiagnosticDescriptor BroadcastMismatch =
+        Error("DSK2003", "Shapes do not broadcast", "cannot {0} {1} and {2}: dimension {3} is {4} on the left and {5} on the right");
+
+    public static readonly DiagnosticDescriptor MatMulMismatch =
+        Error("DSK2004", "Matrix product shapes", "cannot multiply {0} by {1}: {2}");
+
+    public static readonly DiagnosticDescriptor ReshapeMismatch =
+        Error("DSK2005", "Reshape element count", "cannot reshape {0} to {1}: {2}");
+
+    public static readonly DiagnosticDescriptor AxisOutOfRange =
+        Error("DSK2006", "Axis out of range", "{0}");
+
+    public static readonly DiagnosticDescriptor ArgumentTypeMismatch =
+        Error("DSK2007", "Argument type mismatch", "{0}");
+
+    public static readonly DiagnosticDescriptor NotDivisible =
+        Error("DSK2008", "Dimension not divisible", "{0}");
+
+    public static readonly DiagnosticDescriptor NonPositiveDimension =
+        Error("DSK2009", "Dimension not positive", "{0}");
+
+    public static readonly DiagnosticDescriptor TensorCondition =
+        Error("DSK2010", "Condition depends on tensor values", "{0}");
+
+    public static readonly DiagnosticDescriptor IndexNotInteger =
+        Error("DSK2011", "Index must be an integer tensor", "{0}");
+
+    public static readonly DiagnosticDescriptor ReturnTypeMismatch =
+        Error("DSK2012", "Return type mismatch", "{0}");
+
+    public static readonly DiagnosticDescriptor RankMismatch =
+        Error("DSK2013", "Wrong rank", "{0}");
+
+    public static readonly DiagnosticDescriptor ValueKindMismatch =
+        Error("DSK2014", "Wrong kind of value", "{0}");
+
+    public static readonly DiagnosticDescriptor SizeTooLarge =
+        Error("DSK2015", "Size too large", "{0}");
+
+    public static readonly DiagnosticDescriptor AssertionFailed =
+        Error("DSK2016", "Assertion failed", "assertion failed: {0}");
+
+    public static readonly DiagnosticDescriptor InvalidArgumentValue =
+        Error("DSK2017", "Invalid argument value", "{0}");
+
+    public static readonly DiagnosticDescriptor UnprovableDimension =
+        Warning("DSK2018", "Dimension equality not provable", "{0}");
 
     // ---------------------------------------------------------------- DSK9xxx internal
 

@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using DeepSeek.Lang.Compiler.Shapes;
+using DeepSeek.Lang.Compiler.Text;
+
+namespace DeepSeek.Lang.Compiler.IR;
+
+/// <summary>Thrown when a pass builds an ill-typed node: a compiler bug, never a user error.</summary>
+public sealed class IrTypeException : Exception
+{
+    public IrTypeException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>
+/// Builds a <see cref="Graph"/> in topological order. The elaborator and every pass use it; each
+/// added node is typed by its op's rule, so a builder can only make well-typed graphs.
+/// </summary>
+public sealed class GraphBuilder
+{
+    private readonly List<GraphInput> _inputs = new();
+    private readonly List<Weight> _weights = new();
+    private readonly Dictionary<string, Weight> _weightsByName = new(StringComparer.Ordinal);
+    private readonly List<Node> _nodes = new();
+    private readonly List<GraphOutput> _outputs = new();
+    private readonly List<RoutingGroup> _routing = new();
+    private int _nextId;
+
+    public GraphBuilder(string name)
+    {
+        Name = name;
+    }
+
+    public string Name { get; set; }
+
+    public int NodeCount => _nodes.Count;
+
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    public Value NewValue(TensorType type) => new(_nextId++, type);
+
+    public Value AddInput(string name, TensorType type)
+    {
+        var v = NewValue(type);
+        _inputs.Add(new GraphInput(name, v));
+        return v;
+    }
+
+    public Value AddWeight(string name, WeightKind kind, TensorType type, Initializer init)
+    {
+        if (_weightsByName.TryGetValue(name, out var existing)) return existing.Value;
+        var v = NewValue(type);
+        var w = new Weight(name, kind, v, init);
+        _weights.Add(w);
+        _weightsByName.Add(name, w);
+        return v;
+    }
+
+    public Weight? FindWeight(string name) => _weightsByName.TryGetValue(name, out var w) ? w : null;
+
+    public void AddRouting(RoutingGroup group) => _routing.Add(group);
+
+    /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
+    public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
+    {
+        var outputs = ImmutableArray.CreateBuilder<Value>(outputTypes.Count);
+        foreach (var t in outputTypes) outputs.Add(NewValue(t));
+        var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin);
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Types and adds a node; an ill-typed node is a compiler bug and throws <see cref="IrTypeException"/>.</summary>
+    public Node Add(Op op, IReadOnlyList<Value> inputs, Attributes? attributes = null, Location? origin = null)
+    {
+        var attrs = attributes ?? Attributes.Empty;
+        var typing = op.Type(inputs.Select(i => i.Type).ToArray(), attrs);
+        if (!typing.Ok) throw new IrTypeException($"{op.Name}: {typing.Message}");
+        return AddTyped(op, inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
+    }
+
+    public Value Apply(Op op, params Value[] inputs) => Add(op, inputs).Output;
+
+    public Value Apply(Op op, Attributes attributes, params Value[] inputs) => Add(op, inputs, attributes).Output;
+
+    public void AddOutput(string name, Value value) => _outputs.Add(new GraphOutput(name, value));
+
+    public Graph ToGraph() => new(Name, _inputs.ToImmutableArray(), _weights.ToImmutableArray(), _nodes.ToImmutableArray(),
+        _outputs.ToImmutableArray(), _routing.ToImmutableArray());
+}
