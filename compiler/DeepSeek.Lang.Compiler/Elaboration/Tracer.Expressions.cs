@@ -100,6 +100,9 @@ internal sealed partial class Tracer
         var left = Eval(b.Left, scope);
         var right = Eval(b.Right, scope);
         if (left is ErrorVal || right is ErrorVal) return ErrorVal.Instance;
+        // "x == None" asks whether an optional argument was given; it never compares values.
+        if ((left is NoneVal || right is NoneVal) && b.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual)
+            return BoolVal.Of((left is NoneVal && right is NoneVal) == (b.Operator == BinaryOperator.Equal));
         if (left is TensorVal || right is TensorVal) return EvalTensorBinary(b, left, right);
 
         switch (left, right)
@@ -116,8 +119,6 @@ internal sealed partial class Tracer
                 return l.Value != null && r.Value != null ? new StringVal(l.Value + r.Value) : StringVal.Unknown;
             case (DTypeVal l, DTypeVal r) when b.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual:
                 return BoolVal.Of((l.Value == r.Value) == (b.Operator == BinaryOperator.Equal));
-            case (NoneVal, _) or (_, NoneVal) when b.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual:
-                return BoolVal.Of((left is NoneVal && right is NoneVal) == (b.Operator == BinaryOperator.Equal));
         }
         return Error(DiagnosticDescriptors.ValueKindMismatch, b,
             $"cannot {Verb(b.Operator)} {left.Describe()} and {right.Describe()}");

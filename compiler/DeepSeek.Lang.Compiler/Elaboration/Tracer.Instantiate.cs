@@ -27,10 +27,10 @@ internal sealed partial class Tracer
         }
         if (!Symbols.Modules.TryGetValue(callee.Name.Text, out var module))
         {
-            ReportUnknownModule(callee.Name, Globals);
+            ReportUnknownModule(callee.Name, _elaborator.Globals);
             return null;
         }
-        var arguments = BindModuleArguments(module, call.Arguments, Globals, call);
+        var arguments = BindModuleArguments(module, call.Arguments, _elaborator.Globals, call);
         if (arguments.IsDefault) return null;
         return Instantiate(module, "", arguments, null, new Location(model.Source, model.Syntax.Span));
     }

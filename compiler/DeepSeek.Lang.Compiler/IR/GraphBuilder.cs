@@ -60,6 +60,10 @@ public sealed class GraphBuilder
 
     public void AddRouting(RoutingGroup group) => _routing.Add(group);
 
+    /// <summary>The weights of a sub-module: those named <c>prefix.…</c>.</summary>
+    public IEnumerable<string> WeightNamesUnder(string prefix) =>
+        _weights.Where(w => w.Name.StartsWith(prefix + ".", StringComparison.Ordinal)).Select(w => w.Name);
+
     /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
     {

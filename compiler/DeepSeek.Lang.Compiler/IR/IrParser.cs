@@ -204,7 +204,7 @@ public sealed class IrParser
                     break;
                 }
             }
-            return dims.Count == 1 && !comma ? dims[0] : dims.ToImmutableArray();
+            return dims.Count == 1 && !comma ? (object)dims[0] : dims.ToImmutableArray();
         }
         if (c == '[')
         {
@@ -228,7 +228,7 @@ public sealed class IrParser
             throw Error($"unexpected attribute value '{word}'");
         }
         var text = NumberText();
-        return IsFloatText(text) ? ToDouble(text) : long.Parse(text, CultureInfo.InvariantCulture);
+        return IsFloatText(text) ? (object)ToDouble(text) : long.Parse(text, CultureInfo.InvariantCulture);
     }
 
     private static bool IsFloatText(string s) => s.IndexOfAny(new[] { '.', 'e', 'E', 'i', 'n' }) >= 0;
