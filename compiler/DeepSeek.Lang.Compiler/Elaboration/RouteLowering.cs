@@ -186,7 +186,7 @@ internal sealed partial class Tracer
         var argument = call.Arguments.Length > 2 ? call.Arguments[2] : call.Arguments[0];
         var y = CallModule(expert, ImmutableArray.Create<Val>(input), ImmutableArray<(Identifier, Val)>.Empty, ImmutableArray.Create(argument), call);
         if (y is ErrorVal) return null;
-        if (y is TensorVal t && t.Type.Equals(input.Type)) return t.Value;
+        if (y is TensorVal t && DimEquality.Same(t.Type, input.Type)) return t.Value;
         Report(DeepSeek.Lang.Compiler.Diagnostics.DiagnosticDescriptors.ShapeMismatch, At(argument),
             $"experts must map their tokens {input.Type} to the same shape, but {expert.Path} ({expert.Module.Name}) returns {(y is TensorVal yt ? yt.Type.ToString() : y.Describe())}");
         return null;

@@ -29,9 +29,9 @@ internal sealed partial class Tracer
 
         if (x.Type.Rank != 2)
             return Error(DiagnosticDescriptors.RankMismatch, a.SpanOf("x"), $"route takes tokens as rows: x must be [N, d], got {x.Type}; reshape first (x.reshape(B * T, d))");
-        if (logits.Type.Rank != 2 || !logits.Type.Shape[0].Equals(x.Type.Shape[0]))
+        if (logits.Type.Rank != 2 || !DimEquality.Same(logits.Type.Shape[0], x.Type.Shape[0]))
             return Error(DiagnosticDescriptors.ShapeMismatch, a.SpanOf("logits"), $"route's logits must be [N, E] with N = {x.Type.Shape[0]} (the rows of x), got {logits.Type}");
-        if (!logits.Type.Shape[1].Equals(experts.Count))
+        if (!DimEquality.Same(logits.Type.Shape[1], experts.Count))
             return Error(DiagnosticDescriptors.ShapeMismatch, a.SpanOf("logits"), $"route's logits have {logits.Type.Shape[1]} columns but there are {experts.Count} experts");
         if (!logits.Type.DType.IsFloat() || logits.Type.DType != x.Type.DType)
             return Error(DiagnosticDescriptors.DTypeMismatch, a.SpanOf("logits"), $"route's logits {logits.Type} must have the dtype of x {x.Type}");
@@ -47,7 +47,7 @@ internal sealed partial class Tracer
         if (!a.IsNone("bias"))
         {
             var bias = a.Tensor("bias");
-            if (bias.Type.Rank != 1 || !bias.Type.Shape[0].Equals(experts.Count) || bias.Type.DType != logits.Type.DType)
+            if (bias.Type.Rank != 1 || !DimEquality.Same(bias.Type.Shape[0], experts.Count) || bias.Type.DType != logits.Type.DType)
                 return Error(DiagnosticDescriptors.ShapeMismatch, a.SpanOf("bias"), $"route's bias must be {logits.Type.DType.Name()}[{experts.Count}] (one per expert), got {bias.Type}");
         }
         if (experts.IsSymbolic || _generic) return CheckExpertsGenerically(experts, x, a);

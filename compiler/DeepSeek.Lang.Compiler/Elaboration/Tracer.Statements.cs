@@ -236,7 +236,7 @@ internal sealed partial class Tracer
             }
             if (unknown.Count > 0)
                 return $"dimension {axis} ({SyntaxPrinter.Print(expr)}) has unknown {string.Join(", ", unknown)}";
-            if (!dim.Equals(actual[axis]))
+            if (!DimEquality.Same(dim, actual[axis]))
             {
                 var text = SyntaxPrinter.Print(expr);
                 return $"dimension {axis} is {actual[axis]}, expected {dim}" + (text != dim.ToString() ? $" ({text})" : "");

@@ -66,6 +66,7 @@ internal sealed partial class Tracer
 
     public void TraceGeneric(ModuleSymbol module)
     {
+        using var assumption = DimEquality.AssumeExactDivision();
         _frames.Add(new Frame(null, module.Source, null));
         var arguments = module.Parameters
             .Select(p => new KeyValuePair<string, Val>(p.Name, SymbolicParameter(p)))

@@ -133,7 +133,7 @@ public static class Ops
         var target = new Shape(a.GetDims("shape"));
         var from = i[0].Shape.ElementCount;
         var to = target.ElementCount;
-        if (!from.Equals(to))
+        if (!DimEquality.Same(from, to))
             return OpTyping.Fail(D.ReshapeMismatch, $"cannot reshape {i[0]} to {target}: {from} elements cannot become {to}");
         return i[0].WithShape(target);
     }, _ => Dim.Zero));
@@ -168,7 +168,7 @@ public static class Ops
             if (i[k].DType != i[0].DType) return OpTyping.Fail(D.DTypeMismatch, $"cannot concat {i[0]} and {i[k]}: dtypes differ");
             if (i[k].Rank != i[0].Rank) return OpTyping.Fail(D.RankMismatch, $"cannot concat {i[0]} and {i[k]}: ranks differ");
             for (int d = 0; d < i[0].Rank; d++)
-                if (d != axis && !i[k].Shape[d].Equals(i[0].Shape[d]))
+                if (d != axis && !DimEquality.Same(i[k].Shape[d], i[0].Shape[d]))
                     return OpTyping.Fail(D.ShapeMismatch, $"cannot concat {i[0]} and {i[k]} along axis {axis}: dimension {d} is {i[0].Shape[d]} and {i[k].Shape[d]}");
             total += i[k].Shape[axis];
         }
@@ -182,7 +182,7 @@ public static class Ops
         if (axis < 0) axis += i[0].Rank + 1;
         if (axis < 0 || axis > i[0].Rank) return OpTyping.Fail(D.AxisOutOfRange, $"stack axis {a.GetInt("axis")} is out of range for {i[0]}");
         for (int k = 1; k < i.Count; k++)
-            if (!i[k].Equals(i[0])) return OpTyping.Fail(D.ShapeMismatch, $"cannot stack {i[0]} and {i[k]}: types differ");
+            if (!DimEquality.Same(i[k], i[0])) return OpTyping.Fail(D.ShapeMismatch, $"cannot stack {i[0]} and {i[k]}: types differ");
         return i[0].WithShape(new Shape(i[0].Shape.Dims.Insert((int)axis, Dim.Const(i.Count))));
     }, _ => Dim.Zero));
 
@@ -194,7 +194,7 @@ public static class Ops
         var sizes = a.GetDims("sizes");
         var total = Dim.Zero;
         foreach (var s in sizes) total += s;
-        if (!total.Equals(i[0].Shape[axis]))
+        if (!DimEquality.Same(total, i[0].Shape[axis]))
             return OpTyping.Fail(D.ShapeMismatch, $"cannot split dimension {axis} of {i[0]} into pieces of {string.Join(", ", sizes)}: they add up to {total}");
         return OpTyping.Of(sizes.Select(s => i[0].WithShape(i[0].Shape.With(axis, s))).ToArray());
     }, _ => Dim.Zero, outputs: -1));
@@ -269,7 +269,7 @@ public static class Ops
         if (!i[1].DType.IsInteger()) return OpTyping.Fail(D.IndexNotInteger, $"gather's index must be an integer tensor, got {i[1]}");
         if (i[1].Rank != i[0].Rank) return OpTyping.Fail(D.RankMismatch, $"gather's index {i[1]} must have the rank of {i[0]}");
         for (int d = 0; d < i[0].Rank; d++)
-            if (d != axis && !i[1].Shape[d].Equals(i[0].Shape[d]))
+            if (d != axis && !DimEquality.Same(i[1].Shape[d], i[0].Shape[d]))
                 return OpTyping.Fail(D.ShapeMismatch, $"gather's index {i[1]} and input {i[0]} differ in dimension {d}");
         return i[0].WithShape(i[1].Shape);
     }, _ => Dim.Zero));
@@ -282,7 +282,7 @@ public static class Ops
     {
         if (!i[1].DType.IsInteger()) return OpTyping.Fail(D.IndexNotInteger, $"scatter_add's index must be an integer tensor, got {i[1]}");
         if (i[1].Rank != 1) return OpTyping.Fail(D.RankMismatch, $"scatter_add's index must be one-dimensional, got {i[1]}");
-        if (i[0].Rank < 1 || !i[0].Shape[0].Equals(i[1].Shape[0]))
+        if (i[0].Rank < 1 || !DimEquality.Same(i[0].Shape[0], i[1].Shape[0]))
             return OpTyping.Fail(D.ShapeMismatch, $"scatter_add's source {i[0]} must have one row per index entry ({i[1].Shape[0]})");
         return i[0].WithShape(i[0].Shape.With(0, a.GetDim("size")));
     }, n => n.Inputs[0].Type.Shape.ElementCount));
@@ -323,8 +323,8 @@ public static class Ops
         if (x.Rank != 2 || w.Rank != 3 || g.Rank != 1)
             return OpTyping.Fail(D.RankMismatch, $"grouped_matmul takes x [R, K], w [G, K, N] and group [R]; got {x}, {w} and {g}");
         if (!g.DType.IsInteger()) return OpTyping.Fail(D.IndexNotInteger, $"grouped_matmul's group must be an integer tensor, got {g}");
-        if (!x.Shape[1].Equals(w.Shape[1])) return OpTyping.Fail(D.MatMulMismatch, $"cannot multiply {x} by {w}: inner dimensions {x.Shape[1]} and {w.Shape[1]} differ");
-        if (!g.Shape[0].Equals(x.Shape[0])) return OpTyping.Fail(D.ShapeMismatch, $"grouped_matmul's group {g} must have one entry per row of {x}");
+        if (!DimEquality.Same(x.Shape[1], w.Shape[1])) return OpTyping.Fail(D.MatMulMismatch, $"cannot multiply {x} by {w}: inner dimensions {x.Shape[1]} and {w.Shape[1]} differ");
+        if (!DimEquality.Same(g.Shape[0], x.Shape[0])) return OpTyping.Fail(D.ShapeMismatch, $"grouped_matmul's group {g} must have one entry per row of {x}");
         if (x.DType != w.DType) return OpTyping.Fail(D.DTypeMismatch, $"cannot multiply {x} by {w}: dtypes differ");
         return new TensorType(x.DType, x.Shape[0], w.Shape[2]);
     }, n => Dim.Const(2) * n.Output.Type.Shape.ElementCount * n.Inputs[0].Type.Shape[1]));
@@ -447,7 +447,7 @@ public static class Ops
             return OpTyping.Fail(D.MatMulMismatch, $"cannot multiply {a} by {b}: '@' needs tensors of rank 1 or more; use '*' for scalars");
         var ka = a.Shape[a.Rank - 1];
         var kb = b.Rank == 1 ? b.Shape[0] : b.Shape[b.Rank - 2];
-        if (!ka.Equals(kb))
+        if (!DimEquality.Same(ka, kb))
             return OpTyping.Fail(D.MatMulMismatch, $"cannot multiply {a} by {b}: inner dimensions {ka} and {kb} differ");
         var batchA = a.Rank > 2 ? new Shape(a.Shape.Dims.Take(a.Rank - 2).ToImmutableArray()) : Shape.Scalar;
         var batchB = b.Rank > 2 ? new Shape(b.Shape.Dims.Take(b.Rank - 2).ToImmutableArray()) : Shape.Scalar;
@@ -472,7 +472,7 @@ public static class Ops
             if (w.Rank > x.Rank || w.Rank == 0)
                 return OpTyping.Fail(D.ShapeMismatch, $"{name}: weight {w} does not match the last dimensions of {x}");
             for (int d = 0; d < w.Rank; d++)
-                if (!w.Shape[d].Equals(x.Shape[x.Rank - w.Rank + d]))
+                if (!DimEquality.Same(w.Shape[d], x.Shape[x.Rank - w.Rank + d]))
                     return OpTyping.Fail(D.ShapeMismatch, $"{name}: weight {w} does not match the last dimensions of {x}");
         }
         return x;
@@ -485,11 +485,11 @@ public static class Ops
             return OpTyping.Fail(D.RankMismatch, $"attention takes q [B, H, Tq, dh], k [B, Hkv, Tk, dh] and v [B, Hkv, Tk, dv]; got {q}, {k} and {v}");
         if (!q.DType.IsFloat() || k.DType != q.DType || v.DType != q.DType)
             return OpTyping.Fail(D.DTypeMismatch, $"attention needs q, k and v of one floating-point dtype; got {q}, {k} and {v}");
-        if (!k.Shape[0].Equals(q.Shape[0]) || !v.Shape[0].Equals(q.Shape[0]))
+        if (!DimEquality.Same(k.Shape[0], q.Shape[0]) || !DimEquality.Same(v.Shape[0], q.Shape[0]))
             return OpTyping.Fail(D.ShapeMismatch, $"attention: batch sizes differ in q {q}, k {k} and v {v}");
-        if (!k.Shape[3].Equals(q.Shape[3]))
+        if (!DimEquality.Same(k.Shape[3], q.Shape[3]))
             return OpTyping.Fail(D.ShapeMismatch, $"attention: q {q} and k {k} have different head sizes ({q.Shape[3]} and {k.Shape[3]})");
-        if (!k.Shape[1].Equals(v.Shape[1]) || !k.Shape[2].Equals(v.Shape[2]))
+        if (!DimEquality.Same(k.Shape[1], v.Shape[1]) || !DimEquality.Same(k.Shape[2], v.Shape[2]))
             return OpTyping.Fail(D.ShapeMismatch, $"attention: k {k} and v {v} must agree in heads and length");
         var division = Dim.DivideExact(q.Shape[1], k.Shape[1]);
         if (division.Kind != DivisionKind.Exact && division.Kind != DivisionKind.Unknown)

@@ -22,7 +22,7 @@ public static class Broadcasting
             var da = ia >= 0 ? a[ia] : Dim.One;
             var db = ib >= 0 ? b[ib] : Dim.One;
             Dim d;
-            if (da.Equals(db)) d = da;
+            if (DimEquality.Same(da, db)) d = da;
             else if (IsOne(da)) d = db;
             else if (IsOne(db)) d = da;
             else
@@ -40,7 +40,7 @@ public static class Broadcasting
 
     /// <summary>True when <paramref name="from"/> broadcasts to exactly <paramref name="to"/>.</summary>
     public static bool BroadcastsTo(Shape from, Shape to) =>
-        TryBroadcast(from, to, out var r, out _) && r.Equals(to);
+        TryBroadcast(from, to, out var r, out _) && DimEquality.Same(r, to);
 
     private static bool IsOne(Dim d) => d.IsConstant && d.ConstantValue == 1;
 }

@@ -96,6 +96,18 @@ public sealed partial class Dim : IEquatable<Dim>
     /// <summary>Every variable name, including those inside opaque divisions, distinct and in ordinal order.</summary>
     public IReadOnlyList<string> Variables => _variables ??= CollectVariables();
 
+    /// <summary>True when some term holds a division or remainder that could not be simplified (<c>d / heads</c>).</summary>
+    public bool HasOpaqueParts
+    {
+        get
+        {
+            foreach (var t in _terms)
+                foreach (var a in t.Monomial.Atoms)
+                    if (a is OpaqueAtom) return true;
+            return false;
+        }
+    }
+
     /// <summary>True when <paramref name="name"/> occurs anywhere in this dimension.</summary>
     public bool ContainsVariable(string name)
     {
