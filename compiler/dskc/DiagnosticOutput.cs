@@ -30,6 +30,13 @@ internal sealed class DiagnosticOutput
         return any;
     }
 
+    /// <summary>Prints an error about the command rather than the source: <c>dskc: error DSK4001: ...</c>; gives exit code 1.</summary>
+    public int CommandError(DiagnosticDescriptor descriptor, string message)
+    {
+        _console.Error.WriteLine($"dskc: error {descriptor.Code}: {message}");
+        return ExitCodes.Errors;
+    }
+
     public void Print(IReadOnlyCollection<Diagnostic> diagnostics)
     {
         if (_json)

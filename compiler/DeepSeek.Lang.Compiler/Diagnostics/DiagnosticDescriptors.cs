@@ -196,6 +196,17 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnprovableDimension =
         Warning("DSK2018", "Dimension equality not provable", "{0}");
 
+    // ---------------------------------------------------------------- DSK4xxx lowering and code generation
+
+    public static readonly DiagnosticDescriptor InvalidDimBinding =
+        Error("DSK4001", "Invalid dimension binding", "{0}");
+
+    public static readonly DiagnosticDescriptor NonPositiveShape =
+        Error("DSK4002", "Binding makes a shape non-positive", "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownEmitKind =
+        Error("DSK4003", "Unknown output kind", "{0}");
+
     // ---------------------------------------------------------------- DSK9xxx internal
 
     public static readonly DiagnosticDescriptor InternalError =

@@ -33,6 +33,7 @@ internal sealed partial class Tracer
         private readonly Dim _n;
         private readonly Dim _d;
         private readonly int _e;
+        private int _group = -1;
 
         public RouteLowering(Tracer tracer, Location at, Value x, Value logits, ModuleArrayVal experts, int k, string score, bool normalize,
             double scale, Value? bias, double capacity, CallExpression call)
@@ -82,6 +83,10 @@ internal sealed partial class Tracer
                 _b.DimScalar(_n, DType.I64));
             var rows = _b.Op(Ops.IndexSelect, Attributes.Of(("axis", 0L)), _x, tokenOf);                        // [kN, d]
 
+            // The experts' nodes belong to this routing group, so reports can tell padding from useful work.
+            var executedRows = _capacity == 0 ? Dim.Const(_e) * kn : Dim.Const(_e) * Capacity();
+            _group = _t._graph.RoutingGroupCount;
+            _t._graph.AddRouting(new RoutingGroup(_k, _e, executedRows, kn, _t.RoutedWeightNames(_experts)));
             Value perAssignment = _capacity == 0
                 ? Dropless(expertOf, hits, place, rows, kn)
                 : WithCapacity(expertOf, place, rows);
@@ -152,7 +157,7 @@ internal sealed partial class Tracer
             Value? result = null;
             for (int e = 0; e < _e && !_b.Failed; e++)
             {
-                var y = _t.CallExpertOn(_experts.Items[e], sortedRows, _call);
+                var y = CallExpert(e, sortedRows);
                 if (y == null) return rows;
                 var mine = _b.Op(Ops.Unsqueeze, Attributes.Of(("axes", ImmutableArray.Create(1L))),
                     _b.Op(Ops.Eq, Attributes.Empty, groupOf, _b.Scalar(e, DType.I64)));
@@ -163,6 +168,15 @@ internal sealed partial class Tracer
             return _b.Op(Ops.IndexSelect, Attributes.Of(("axis", 0L)), result ?? rows, sortedPlace);
         }
 
+        private Value? CallExpert(int e, Value rows)
+        {
+            var previous = _t._graph.CurrentRoutingGroup;
+            _t._graph.CurrentRoutingGroup = _group;
+            var y = _t.CallExpertOn(_experts.Items[e], rows, _call);
+            _t._graph.CurrentRoutingGroup = previous;
+            return y;
+        }
+
         /// <summary>Each expert on its C rows of the buffer.</summary>
         private List<Value>? RunExperts(Value buffer, Dim c)
         {
@@ -171,7 +185,7 @@ internal sealed partial class Tracer
             var outputs = new List<Value>();
             for (int e = 0; e < _e; e++)
             {
-                var y = _t.CallExpertOn(_experts.Items[e], pieces[e], _call);
+                var y = CallExpert(e, pieces[e]);
                 if (y == null) return null;
                 outputs.Add(y);
             }

@@ -53,8 +53,6 @@ internal sealed partial class Tracer
         if (experts.IsSymbolic || _generic) return CheckExpertsGenerically(experts, x, a);
 
         int k = (int)topK.ConstantValue!.Value;
-        int e = experts.Items.Length;
-        _graph.AddRouting(new RoutingGroup(k, e, RoutedWeightNames(experts)));
         var lowering = new RouteLowering(this, at, x.Value, logits.Value, experts, k, score ?? "softmax", a.Bool("normalize"),
             a.Float("scale") ?? 1.0, a.IsNone("bias") ? null : a.Tensor("bias").Value, capacity ?? 1.25, a.Call);
         return lowering.Lower();
@@ -67,7 +65,7 @@ internal sealed partial class Tracer
         return CallExpertOn(experts.Items[0], x.Value, a.Call) is { } y ? new TensorVal(y) : ErrorVal.Instance;
     }
 
-    private ImmutableArray<string> RoutedWeightNames(ModuleArrayVal experts) =>
+    internal ImmutableArray<string> RoutedWeightNames(ModuleArrayVal experts) =>
         experts.Items.SelectMany(i => _graph.WeightNamesUnder(i.Path)).ToImmutableArray();
 
     /// <summary>balance_loss(logits [N, E], top_k): the Switch loss E * sum_e f_e * P_e, f the fraction of tokens whose top-k includes e, P the mean softmax score.</summary>

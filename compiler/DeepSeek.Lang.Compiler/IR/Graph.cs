@@ -27,13 +27,14 @@ public sealed class Value
 /// </summary>
 public sealed class Node
 {
-    public Node(Op op, ImmutableArray<Value> inputs, Attributes attributes, ImmutableArray<Value> outputs, Location? origin = null)
+    public Node(Op op, ImmutableArray<Value> inputs, Attributes attributes, ImmutableArray<Value> outputs, Location? origin = null, int routingGroup = -1)
     {
         Op = op;
         Inputs = inputs;
         Attributes = attributes;
         Outputs = outputs;
         Origin = origin;
+        RoutingGroup = routingGroup;
     }
 
     public Op Op { get; }
@@ -45,6 +46,12 @@ public sealed class Node
     public ImmutableArray<Value> Outputs { get; }
 
     public Location? Origin { get; }
+
+    /// <summary>
+    /// The index of the <see cref="Graph.Routing"/> group whose experts this node computes, or -1.
+    /// Reports use it to tell the work a static dispatch executes from the work tokens need.
+    /// </summary>
+    public int RoutingGroup { get; }
 
     public Value Output => Outputs[0];
 
@@ -79,8 +86,14 @@ public sealed record Weight(string Name, WeightKind Kind, Value Value, Initializ
 /// <summary>
 /// The experts a <c>route</c> call dispatches to: each token uses <see cref="TopK"/> of
 /// <see cref="ExpertCount"/> experts, so only that fraction of these weights is active per token.
+/// The experts together process <see cref="ExecutedRows"/> rows (capacity slots, padding included)
+/// of which <see cref="UsefulRows"/> (top_k per token) carry tokens.
 /// </summary>
-public sealed record RoutingGroup(int TopK, int ExpertCount, ImmutableArray<string> WeightNames);
+public sealed record RoutingGroup(int TopK, int ExpertCount, Dim ExecutedRows, Dim UsefulRows, ImmutableArray<string> WeightNames)
+{
+    public RoutingGroup SubstituteDims(Func<string, Dim?> binding) =>
+        this with { ExecutedRows = ExecutedRows.Substitute(binding), UsefulRows = UsefulRows.Substitute(binding) };
+}
 
 /// <summary>
 /// A model as a static dataflow graph: inputs, weights, nodes in topological order, outputs.

@@ -35,6 +35,11 @@ public sealed class GraphBuilder
 
     public int NodeCount => _nodes.Count;
 
+    /// <summary>The routing group that nodes added now belong to (-1: none); see <see cref="Node.RoutingGroup"/>.</summary>
+    public int CurrentRoutingGroup { get; set; } = -1;
+
+    public int RoutingGroupCount => _routing.Count;
+
     public IReadOnlyList<Node> Nodes => _nodes;
 
     public Value NewValue(TensorType type) => new(_nextId++, type);
@@ -69,7 +74,7 @@ public sealed class GraphBuilder
     {
         var outputs = ImmutableArray.CreateBuilder<Value>(outputTypes.Count);
         foreach (var t in outputTypes) outputs.Add(NewValue(t));
-        var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin);
+        var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin, CurrentRoutingGroup);
         _nodes.Add(node);
         return node;
     }

@@ -84,10 +84,18 @@ public sealed class IrParser
                 Keyword("experts");
                 Expect('=');
                 int experts = (int)ParseInteger();
+                Expect(',');
+                Keyword("rows");
+                Expect('=');
+                var rows = (Dim)ParseAttributeValue();
+                Expect(',');
+                Keyword("useful");
+                Expect('=');
+                var useful = (Dim)ParseAttributeValue();
                 Expect(')');
                 var names = new List<string>();
                 do names.Add(Identifier()); while (TryConsume(','));
-                builder.AddRouting(new RoutingGroup(topK, experts, names.ToImmutableArray()));
+                builder.AddRouting(new RoutingGroup(topK, experts, rows, useful, names.ToImmutableArray()));
                 continue;
             }
             if (TryKeyword("output"))
@@ -146,13 +154,22 @@ public sealed class IrParser
         Expect(':');
         var types = new List<TensorType>();
         do types.Add(ParseType()); while (TryConsume(','));
+        int group = -1;
+        if (TryKeyword("routed"))
+        {
+            Expect('(');
+            group = (int)ParseInteger();
+            Expect(')');
+        }
 
         var typing = op.Type(inputs.Select(i => i.Type).ToArray(), attrs);
         if (!typing.Ok) throw Error($"{opName}: {typing.Message}");
         if (typing.Outputs.Length != types.Count || !typing.Outputs.SequenceEqual(types))
             throw Error($"{opName} gives {string.Join(", ", typing.Outputs)}, but the text says {string.Join(", ", types)}");
         if (outputNames.Count != types.Count) throw Error($"{opName} defines {types.Count} values but names {outputNames.Count}");
+        builder.CurrentRoutingGroup = group;
         var node = builder.AddTyped(op, inputs.ToImmutableArray(), attrs, typing.Outputs);
+        builder.CurrentRoutingGroup = -1;
         for (int k = 0; k < outputNames.Count; k++)
         {
             if (values.ContainsKey(outputNames[k])) throw Error($"%{outputNames[k]} is defined twice");

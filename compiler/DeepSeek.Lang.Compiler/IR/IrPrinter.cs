@@ -31,7 +31,8 @@ public static class IrPrinter
             sb.Append("  ").Append(w.Kind == WeightKind.Param ? "param " : "buffer ").Append(w.Name).Append(": ")
               .Append(w.Value.Type).Append(" = ").Append(w.Init).Append('\n');
         foreach (var r in graph.Routing)
-            sb.Append("  routing(top_k=").Append(r.TopK).Append(", experts=").Append(r.ExpertCount).Append(") ")
+            sb.Append("  routing(top_k=").Append(r.TopK).Append(", experts=").Append(r.ExpertCount)
+              .Append(", rows=<").Append(r.ExecutedRows).Append(">, useful=<").Append(r.UsefulRows).Append(">) ")
               .Append(string.Join(", ", r.WeightNames)).Append('\n');
         foreach (var n in graph.Nodes)
         {
@@ -49,6 +50,7 @@ public static class IrPrinter
             sb.Append(')');
             if (n.Attributes.Count > 0) sb.Append(' ').Append(n.Attributes);
             sb.Append(" : ").Append(string.Join(", ", n.Outputs.Select(o => o.Type.ToString())));
+            if (n.RoutingGroup >= 0) sb.Append(" routed(").Append(n.RoutingGroup).Append(')');
             if (origins && n.Origin is { } at) sb.Append("  // ").Append(at);
             sb.Append('\n');
         }

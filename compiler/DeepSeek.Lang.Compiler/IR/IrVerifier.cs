@@ -37,6 +37,7 @@ public static class IrVerifier
                 problems.Add($"node {index} ({n.Op.Name}) records {string.Join(", ", n.Outputs.Select(o => o.Type))} but its rule gives {string.Join(", ", typing.Outputs)}");
             foreach (var o in n.Outputs)
                 if (!defined.Add(o)) problems.Add($"node {index} ({n.Op.Name}) redefines %{o.Id}");
+            if (n.RoutingGroup >= graph.Routing.Length) problems.Add($"node {index} ({n.Op.Name}) names routing group {n.RoutingGroup}, which does not exist");
             index++;
         }
 

@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Passes;
+using DeepSeek.Lang.Compiler.Shapes;
+
+namespace DeepSeek.Lang.Compiler.Analysis;
+
+/// <summary>
+/// The numbers a user asks of a model (<c>dskc compile --emit report</c>): parameters in total and
+/// active per token, forward FLOPs (a multiply-add counts 2), weight bytes, op count, and the
+/// dimensions the numbers were computed at (unbound dimensions default to 1 and are listed).
+/// </summary>
+public sealed class ModelReport
+{
+    private ModelReport()
+    {
+    }
+
+    public string Model { get; private init; } = "";
+
+    public long TotalParameters { get; private init; }
+
+    /// <summary>What one token uses: everything outside routed experts plus top_k / E of the routed experts' parameters.</summary>
+    public long ActiveParameters { get; private init; }
+
+    /// <summary>FLOPs of the work tokens need: routed experts counted for their top_k tokens, not for padding.</summary>
+    public long ForwardFlops { get; private init; }
+
+    /// <summary>FLOPs the static graph executes, capacity padding included.</summary>
+    public long ExecutedFlops { get; private init; }
+
+    public long Tokens { get; private init; }
+
+    public long FlopsPerToken => Tokens == 0 ? 0 : (long)Math.Round((double)ForwardFlops / Tokens);
+
+    public long WeightsBytes { get; private init; }
+
+    public int Ops { get; private init; }
+
+    public ImmutableSortedDictionary<string, long> Dims { get; private init; } = ImmutableSortedDictionary<string, long>.Empty;
+
+    /// <summary>Dims no value was given for, counted as 1.</summary>
+    public ImmutableArray<string> DefaultedDims { get; private init; } = ImmutableArray<string>.Empty;
+
+    /// <summary>
+    /// Builds the report of an (optimised) graph. Dims not in <paramref name="dims"/> are bound to 1
+    /// for the FLOP count.
+    /// </summary>
+    public static ModelReport Create(string model, Graph graph, IReadOnlyDictionary<string, long> dims)
+    {
+        var all = graph.SymbolicDims.Concat(dims.Keys).Distinct().OrderBy(d => d, StringComparer.Ordinal).ToList();
+        var bound = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var defaulted = ImmutableArray.CreateBuilder<string>();
+        foreach (var name in all)
+        {
+            if (dims.TryGetValue(name, out var v)) bound[name] = v;
+            else
+            {
+                bound[name] = 1;
+                defaulted.Add(name);
+            }
+        }
+        var concrete = new Specialization(bound).Run(graph);
+
+        long total = 0, bytes = 0;
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var w in concrete.Weights)
+        {
+            long n = w.Value.Type.Shape.ElementCount.ConstantValue ?? 0;
+            sizes[w.Name] = n;
+            bytes += n * w.Value.Type.DType.ByteSize();
+            if (w.Kind == WeightKind.Param) total += n;
+        }
+        decimal inactive = 0;
+        foreach (var group in concrete.Routing)
+        {
+            long routed = group.WeightNames.Sum(name => sizes.TryGetValue(name, out var n) ? n : 0);
+            inactive += routed * (decimal)(group.ExpertCount - group.TopK) / group.ExpertCount;
+        }
+
+        decimal executed = 0, useful = 0;
+        foreach (var node in concrete.Nodes)
+        {
+            decimal flops = node.Op.Flops(node).ConstantValue ?? 0;
+            executed += flops;
+            if (node.RoutingGroup >= 0)
+            {
+                var g = concrete.Routing[node.RoutingGroup];
+                decimal rows = g.ExecutedRows.ConstantValue ?? 1;
+                flops = rows == 0 ? 0 : flops * (g.UsefulRows.ConstantValue ?? 0) / rows;
+            }
+            useful += flops;
+        }
+
+        long tokens = 1;
+        if (concrete.Outputs.Length > 0)
+        {
+            var shape = concrete.Outputs[0].Value.Type.Shape;
+            for (int i = 0; i < shape.Rank - 1; i++) tokens *= shape[i].ConstantValue ?? 1;
+        }
+
+        return new ModelReport
+        {
+            Model = model,
+            TotalParameters = total,
+            ActiveParameters = total - (long)Math.Round(inactive),
+            ForwardFlops = (long)Math.Round(useful),
+            ExecutedFlops = (long)Math.Round(executed),
+            Tokens = tokens,
+            WeightsBytes = bytes,
+            Ops = graph.Nodes.Length,
+            Dims = bound.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            DefaultedDims = defaulted.ToImmutable(),
+        };
+    }
+
+    public string ToJson()
+    {
+        var w = new JsonWriter();
+        Write(w);
+        return w.ToString();
+    }
+
+    public void Write(JsonWriter w, string? name = null)
+    {
+        w.BeginObject(name);
+        w.Value("model", Model);
+        w.BeginObject("parameters").Value("total", TotalParameters).Value("active", ActiveParameters).EndObject();
+        w.BeginObject("flops").Value("forward", ForwardFlops).Value("per_token", FlopsPerToken).Value("executed", ExecutedFlops).EndObject();
+        w.BeginObject("memory").Value("weights_bytes", WeightsBytes).EndObject();
+        w.Value("ops", Ops);
+        w.Value("tokens", Tokens);
+        w.BeginObject("dims");
+        foreach (var kv in Dims) w.Value(kv.Key, kv.Value);
+        w.EndObject();
+        w.BeginArray("defaulted_dims");
+        foreach (var d in DefaultedDims) w.Value(null, d);
+        w.EndArray();
+        w.EndObject();
+    }
+}

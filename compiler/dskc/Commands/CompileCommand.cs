@@ -1,0 +1,142 @@
+using System.CommandLine;
+using DeepSeek.Lang.Compiler;
+using DeepSeek.Lang.Compiler.Analysis;
+using DeepSeek.Lang.Compiler.Binding;
+using DeepSeek.Lang.Compiler.Diagnostics;
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Imports;
+
+namespace DeepSeek.Lang.Cli.Commands;
+
+/// <summary>
+/// <c>dskc compile FILE [--model NAME] [-o DIR] [--emit LIST] [--dim NAME=VALUE ...] [--json]</c>:
+/// lowers each model to the optimised graph IR and writes what <c>--emit</c> asks for.
+/// </summary>
+internal static class CompileCommand
+{
+    /// <summary>What --emit accepts today, in the order outputs are written.</summary>
+    public static readonly string[] EmitKinds = { "ir", "report" };
+
+    public static Command Create(CliConsole console)
+    {
+        var file = new Argument<string>("file") { Description = "The .dsk file to compile." };
+        var model = CommonOptions.Model();
+        var output = new Option<string>("--output", "-o") { Description = "The folder to write to (default: out).", DefaultValueFactory = _ => "out" };
+        var emit = new Option<string?>("--emit") { Description = $"A comma-separated list of outputs: {string.Join(", ", EmitKinds)} (default: all)." };
+        var dims = CommonOptions.Dims();
+        var json = new Option<bool>("--json") { Description = "Also print the report as JSON on stdout." };
+        var excerpts = CommonOptions.Excerpts();
+        var format = CommonOptions.Format();
+        var root = CommonOptions.Root();
+        var command = new Command("compile", "Lower models to the graph IR and write the IR and a report (parameters, FLOPs, memory).")
+        {
+            file, model, output, emit, dims, json, excerpts, format, root,
+        };
+        command.SetAction(parse =>
+        {
+            var diagnostics = new DiagnosticOutput(console, parse.GetValue(format)!, parse.GetValue(excerpts));
+            if (!CommonOptions.TryParseDims(parse.GetValue(dims) ?? Array.Empty<string>(), out var bound, out var dimError))
+                return diagnostics.CommandError(DiagnosticDescriptors.InvalidDimBinding, dimError);
+            var kinds = ParseEmit(parse.GetValue(emit), out var emitError);
+            if (kinds == null) return diagnostics.CommandError(DiagnosticDescriptors.UnknownEmitKind, emitError);
+
+            var path = parse.GetValue(file)!;
+            var sources = SourceLoader.Load(new[] { path }, DiskFileSystem.Instance, parse.GetValue(root));
+            if (diagnostics.ReportLoadErrors(sources.LoadErrors)) return ExitCodes.Usage;
+            var compilation = Compilation.Create(sources);
+            if (sources.HasErrors)
+            {
+                diagnostics.Print(sources.Diagnostics);
+                return ExitCodes.Errors;
+            }
+
+            var models = SelectModels(compilation, parse.GetValue(model), path, out var modelError);
+            if (models == null) return diagnostics.CommandError(DiagnosticDescriptors.UnknownModel, modelError);
+
+            var outDir = parse.GetValue(output)!;
+            var reports = new List<ModelReport>();
+            var allDiagnostics = new List<Diagnostic>();
+            int exit = ExitCodes.Success;
+            foreach (var m in models)
+            {
+                var (compiled, modelDiagnostics, error) = CompiledModel.Compile(compilation, m, bound);
+                allDiagnostics.AddRange(modelDiagnostics.Where(d => !allDiagnostics.Any(a => a.Code == d.Code && a.Location.Equals(d.Location))));
+                if (error != null)
+                {
+                    diagnostics.CommandError(error.Descriptor, error.Message);
+                    exit = ExitCodes.Errors;
+                    continue;
+                }
+                if (compiled == null)
+                {
+                    exit = ExitCodes.Errors;
+                    continue;
+                }
+                Directory.CreateDirectory(outDir);
+                if (kinds.Contains("ir")) File.WriteAllText(Path.Combine(outDir, m.Name + ".ir"), IrPrinter.Print(compiled.Graph));
+                if (kinds.Contains("report")) File.WriteAllText(Path.Combine(outDir, m.Name + ".report.json"), compiled.Report.ToJson() + "\n");
+                reports.Add(compiled.Report);
+            }
+            diagnostics.Print(allDiagnostics);
+            if (allDiagnostics.Any(d => d.IsError)) exit = ExitCodes.Errors;
+
+            if (parse.GetValue(json) && reports.Count > 0)
+            {
+                if (reports.Count == 1) console.Out.WriteLine(reports[0].ToJson());
+                else
+                {
+                    var w = new JsonWriter().BeginArray();
+                    foreach (var r in reports) r.Write(w);
+                    console.Out.WriteLine(w.EndArray().ToString());
+                }
+            }
+            else
+            {
+                foreach (var r in reports) console.Error.WriteLine(Summary(r, outDir, kinds));
+            }
+            return exit;
+        });
+        return command;
+    }
+
+    private static HashSet<string>? ParseEmit(string? text, out string error)
+    {
+        error = "";
+        if (string.IsNullOrWhiteSpace(text)) return new HashSet<string>(EmitKinds, StringComparer.Ordinal);
+        var kinds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in text!.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kind = part.Trim();
+            if (Array.IndexOf(EmitKinds, kind) < 0)
+            {
+                error = $"--emit {kind}: unknown output; this build emits {string.Join(", ", EmitKinds)}";
+                return null;
+            }
+            kinds.Add(kind);
+        }
+        return kinds;
+    }
+
+    private static List<ModelSymbol>? SelectModels(Compilation compilation, string? name, string path, out string error)
+    {
+        error = "";
+        var models = compilation.Models;
+        if (name == null)
+        {
+            if (models.Length == 0) error = $"{path} declares no model; add one such as: model M = MyModule(...)";
+            return models.Length == 0 ? null : models.ToList();
+        }
+        var found = compilation.Symbols.FindModel(name);
+        if (found != null) return new List<ModelSymbol> { found };
+        var suggestion = Compiler.Elaboration.Spelling.Suggest(name, models.Select(m => m.Name));
+        error = $"no model named '{name}' in {path}" + (suggestion != null ? $"; did you mean '{suggestion}'?" : "") +
+                (models.Length > 0 ? $" (models: {string.Join(", ", models.Select(m => m.Name))})" : " (it declares no model)");
+        return null;
+    }
+
+    private static string Summary(ModelReport r, string outDir, HashSet<string> kinds)
+    {
+        var files = string.Join(", ", kinds.Select(k => Path.Combine(outDir, r.Model + (k == "ir" ? ".ir" : ".report.json"))));
+        return $"{r.Model}: {r.TotalParameters:N0} parameters ({r.ActiveParameters:N0} active), {r.ForwardFlops:N0} forward FLOPs, {r.Ops} ops -> {files}";
+    }
+}
