@@ -40,6 +40,14 @@ public sealed class ModuleInstance
 
     public IReadOnlyDictionary<string, Val> Members => _members;
 
+    /// <summary>
+    /// The weights this instance and its sub-modules own, as a range of the graph's weight list
+    /// (instantiation adds them depth first, so they are contiguous).
+    /// </summary>
+    public int FirstWeight { get; set; }
+
+    public int WeightEnd { get; set; }
+
     public void SetMember(string name, Val value) => _members[name] = value;
 
     public bool TryGetMember(string name, out Val value) => _members.TryGetValue(name, out value!);

@@ -136,7 +136,7 @@ internal sealed partial class Tracer
             var buffer = _b.Op(Ops.ScatterAdd, Attributes.Of(("size", slots + Dim.One)), rows, slot);         // [E*C + 1, d]
             var used = _b.Op(Ops.Slice, Attributes.Of(("axes", ImmutableArray.Create(0L)), ("starts", ImmutableArray.Create(Dim.Zero)),
                 ("stops", ImmutableArray.Create(slots)), ("steps", ImmutableArray.Create(1L))), buffer);
-            var outputs = RunExperts(used, c);
+            var outputs = RunExpertsBatched(used, c) ?? RunExperts(used, c);
             if (outputs == null) return rows;
             var spare = _b.Op(Ops.Full, Attributes.Of(("dtype", _dtype), ("shape", ImmutableArray.Create(Dim.One, _d)), ("value", 0.0)));
             var all = _b.Op(Ops.Concat, Attributes.Of(("axis", 0L)), outputs.Append(spare).ToArray());      // [E*C + 1, d]
@@ -154,6 +154,14 @@ internal sealed partial class Tracer
             var sortedPlace = _b.Op(Ops.Add, Attributes.Empty, _b.Op(Ops.IndexSelect, Attributes.Of(("axis", 0L)), offsets, expertOf), place);
             var sortedRows = _b.Op(Ops.ScatterAdd, Attributes.Of(("size", kn)), rows, sortedPlace);          // [kN, d]
             var groupOf = _b.Op(Ops.ScatterAdd, Attributes.Of(("size", kn)), expertOf, sortedPlace);         // [kN]
+            if (_b.Failed) return rows;
+            if (Batched(new TensorVal(sortedRows), groupOf) is { } grouped)
+            {
+                // The grouped product computes each sorted row once.
+                _t._graph.ReplaceRouting(_group, _t._graph.RoutingAt(_group) with { ExecutedRows = kn });
+                return _b.Op(Ops.IndexSelect, Attributes.Of(("axis", 0L)), grouped, sortedPlace);
+            }
+            // Experts the batching rules cannot express: every expert over every sorted row, each row keeping its own.
             Value? result = null;
             for (int e = 0; e < _e && !_b.Failed; e++)
             {
@@ -172,9 +180,50 @@ internal sealed partial class Tracer
         {
             var previous = _t._graph.CurrentRoutingGroup;
             _t._graph.CurrentRoutingGroup = _group;
-            var y = _t.CallExpertOn(_experts.Items[e], rows, _call);
+            var y = _t.CallExpertOn(_experts.Items[e], new TensorVal(rows), _call);
             _t._graph.CurrentRoutingGroup = previous;
-            return y;
+            return y?.Value;
+        }
+
+        /// <summary>Capacity mode, all experts at once: the buffer as [E, C, d], one per-expert tensor.</summary>
+        private List<Value>? RunExpertsBatched(Value buffer, Dim c)
+        {
+            var grid = _b.Op(Ops.Reshape, Attributes.Of(("shape", ImmutableArray.Create(Dim.Const(_e), c, _d))), buffer);
+            var perExpert = new TensorType(_dtype, c, _d);
+            var y = Batched(null, null, grid, perExpert);
+            if (y == null) return null;
+            return new List<Value> { _b.Op(Ops.Reshape, Attributes.Of(("shape", ImmutableArray.Create(Dim.Const(_e) * c, _d))), y) };
+        }
+
+        /// <summary>
+        /// Traces the first expert once for all experts (see <see cref="ExpertBatch"/>); null when an
+        /// op has no batching rule, in which case nothing of the attempt is used.
+        /// </summary>
+        private Value? Batched(TensorVal? rows, Value? groups, Value? grid = null, TensorType? perExpert = null)
+        {
+            if (_e == 0 || _b.Failed) return null;
+            var previousGroup = _t._graph.CurrentRoutingGroup;
+            var previousBatch = _t._batch;
+            var batch = new ExpertBatch(_t, _experts, groups, _b.Location);
+            var input = rows ?? batch.Wrap(grid!, perExpert!);
+            _t._batch = batch;
+            _t._graph.CurrentRoutingGroup = _group;
+            try
+            {
+                var y = _t.CallExpertOn(_experts.Items[0], input, _call);
+                if (y == null) return null;
+                bool expected = rows == null ? y.IsPerExpert : !y.IsPerExpert;
+                return expected ? y.Value : null;
+            }
+            catch (NotBatchableException)
+            {
+                return null;
+            }
+            finally
+            {
+                _t._batch = previousBatch;
+                _t._graph.CurrentRoutingGroup = previousGroup;
+            }
         }
 
         /// <summary>Each expert on its C rows of the buffer.</summary>
@@ -194,13 +243,12 @@ internal sealed partial class Tracer
     }
 
     /// <summary>Calls an expert on rows and checks it maps [rows, d] to the same shape; null after reporting.</summary>
-    private Value? CallExpertOn(ModuleInstance expert, Value rows, CallExpression call)
+    private TensorVal? CallExpertOn(ModuleInstance expert, TensorVal input, CallExpression call)
     {
-        var input = new TensorVal(rows);
         var argument = call.Arguments.Length > 2 ? call.Arguments[2] : call.Arguments[0];
         var y = CallModule(expert, ImmutableArray.Create<Val>(input), ImmutableArray<(Identifier, Val)>.Empty, ImmutableArray.Create(argument), call);
         if (y is ErrorVal) return null;
-        if (y is TensorVal t && DimEquality.Same(t.Type, input.Type)) return t.Value;
+        if (y is TensorVal t && DimEquality.Same(t.Type, input.Type)) return t;
         Report(DeepSeek.Lang.Compiler.Diagnostics.DiagnosticDescriptors.ShapeMismatch, At(argument),
             $"experts must map their tokens {input.Type} to the same shape, but {expert.Path} ({expert.Module.Name}) returns {(y is TensorVal yt ? yt.Type.ToString() : y.Describe())}");
         return null;

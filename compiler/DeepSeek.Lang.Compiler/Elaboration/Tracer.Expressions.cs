@@ -60,7 +60,7 @@ internal sealed partial class Tracer
     {
         var name = n.Name.Text;
         if (name.Length == 0) return ErrorVal.Instance;
-        if (scope.Lookup(name) is { } value) return value;
+        if (scope.Lookup(name) is { } value) return PerExpertWeight(value);
         if (Symbols.Modules.ContainsKey(name))
             return Error(DiagnosticDescriptors.ModuleInForward, n,
                 $"'{name}' is a module; declare it as a member (my_{name.ToLowerInvariant()} = {name}(...)) and call the member");
@@ -69,6 +69,10 @@ internal sealed partial class Tracer
         var suggestion = Spelling.Suggest(name, scope.AllNames());
         return Error(DiagnosticDescriptors.UnknownName, n, $"unknown name '{name}'" + (suggestion != null ? $"; did you mean '{suggestion}'?" : ""));
     }
+
+    /// <summary>While experts are traced together, the first expert's weights stand for all experts' (stacked).</summary>
+    private Val PerExpertWeight(Val value) =>
+        _batch != null && value is TensorVal t && _batch.Stacked(t.Value) is { } stacked ? stacked : value;
 
     private Val EvalUnary(UnaryExpression u, Scope scope)
     {
@@ -340,7 +344,7 @@ internal sealed partial class Tracer
                 return Error(DiagnosticDescriptors.UnknownMember, m.Member.Span, $"a tensor has no member '{name}'; tensors have .T, .shape, .ndim, .dtype and methods such as .reshape(...)");
             case ModuleVal mv:
                 {
-                    if (mv.Instance.TryGetMember(name, out var member)) return member;
+                    if (mv.Instance.TryGetMember(name, out var member)) return PerExpertWeight(member);
                     if (mv.Instance.Argument(name) is { } arg) return arg;
                     var names = mv.Instance.Members.Keys.Concat(mv.Instance.Arguments.Select(a => a.Key));
                     var suggestion = Spelling.Suggest(name, names);

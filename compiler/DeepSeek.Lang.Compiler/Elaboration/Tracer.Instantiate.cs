@@ -52,11 +52,12 @@ internal sealed partial class Tracer
             Report(DiagnosticDescriptors.ModuleRecursion, site, $"modules nest more than {MaxModuleDepth} deep here");
             return null;
         }
-        var instance = new ModuleInstance(module, path, arguments, parent, site, _generic);
+        var instance = new ModuleInstance(module, path, arguments, parent, site, _generic) { FirstWeight = _graph.WeightCount };
         _frames.Add(new Frame(instance, module.Source, null));
         var body = new Scope(_elaborator.Globals, isLocal: false);
         foreach (var kv in arguments) body.Declare(kv.Key, kv.Value);
         InstantiateMembers(module.Syntax.Body.Members, instance, body);
+        instance.WeightEnd = _graph.WeightCount;
         _frames.RemoveAt(_frames.Count - 1);
         _depth--;
         return instance;

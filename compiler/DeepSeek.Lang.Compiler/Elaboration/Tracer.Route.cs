@@ -62,11 +62,11 @@ internal sealed partial class Tracer
     private Val CheckExpertsGenerically(ModuleArrayVal experts, TensorVal x, BuiltinArgs a)
     {
         if (experts.Items.Length == 0) return x;
-        return CallExpertOn(experts.Items[0], x.Value, a.Call) is { } y ? new TensorVal(y) : ErrorVal.Instance;
+        return CallExpertOn(experts.Items[0], x, a.Call) is { } y ? y : ErrorVal.Instance;
     }
 
     internal ImmutableArray<string> RoutedWeightNames(ModuleArrayVal experts) =>
-        experts.Items.SelectMany(i => _graph.WeightNamesUnder(i.Path)).ToImmutableArray();
+        experts.Items.SelectMany(i => _graph.WeightNames(i.FirstWeight, i.WeightEnd)).ToImmutableArray();
 
     /// <summary>balance_loss(logits [N, E], top_k): the Switch loss E * sum_e f_e * P_e, f the fraction of tokens whose top-k includes e, P the mean softmax score.</summary>
     private Val BalanceLoss(BuiltinArgs a)
@@ -109,6 +109,8 @@ internal sealed partial class Tracer
         }
 
         public bool Failed { get; private set; }
+
+        public Location Location => _at;
 
         public Value Op(Op op, Attributes attributes, params Value[] inputs) => Outputs(op, attributes, inputs)[0];
 

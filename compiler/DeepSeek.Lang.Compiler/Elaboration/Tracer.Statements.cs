@@ -116,7 +116,7 @@ internal sealed partial class Tracer
             return Error(DiagnosticDescriptors.ReturnTypeMismatch, returnSyntax?.Value.Span ?? forward.KeywordSpan,
                 $"forward returns {mismatch.Actual}, but its signature says {mismatch.Expected}" + (mismatch.Reason != null ? ": " + mismatch.Reason : ""));
         if (CurrentInstance() is { } inst && returnSyntax != null)
-            Types.Add(new LetType(At(returnSyntax.Value), $"{inst.Module.Name}.forward", DescribeType(returned)));
+            RecordType(At(returnSyntax.Value), $"{inst.Module.Name}.forward", returned);
         return returned;
     }
 
@@ -407,7 +407,7 @@ internal sealed partial class Tracer
         if (!isTuple)
         {
             BindOne(targets[0], value, scope, declare);
-            if (declare && value is not ErrorVal) Types.Add(new LetType(new Location(Source, targets[0].Span), targets[0].Text, DescribeType(value)));
+            if (declare) RecordType(new Location(Source, targets[0].Span), targets[0].Text, value);
             return;
         }
         if (value is TupleVal tuple && tuple.Items.Length == targets.Length)
@@ -415,7 +415,7 @@ internal sealed partial class Tracer
             for (int i = 0; i < targets.Length; i++)
             {
                 BindOne(targets[i], tuple.Items[i], scope, declare);
-                if (declare) Types.Add(new LetType(new Location(Source, targets[i].Span), targets[i].Text, DescribeType(tuple.Items[i])));
+                if (declare) RecordType(new Location(Source, targets[i].Span), targets[i].Text, tuple.Items[i]);
             }
             return;
         }
@@ -440,6 +440,16 @@ internal sealed partial class Tracer
                 : $"cannot assign to '{target.Text}': it is not declared; write let {target.Text} = ...");
             scope.Declare(target.Text, ErrorVal.Instance);
         }
+    }
+
+    /// <summary>
+    /// Records a binding's type for <c>dskc check --types</c>: only in the module being checked
+    /// itself (not in the modules it calls), where the types read in its own symbols.
+    /// </summary>
+    private void RecordType(Location at, string name, Val value)
+    {
+        if (value is ErrorVal || CurrentInstance() is not { Parent: null } || IsPrelude(at.Source)) return;
+        Types.Add(new LetType(at, name, DescribeType(value)));
     }
 
     private static string DescribeType(Val v) => v switch

@@ -23,6 +23,10 @@ internal sealed partial class Tracer
     private readonly bool _generic;
     private int _depth;
 
+    /// <summary>Set while the experts of a route are traced together.</summary>
+    private ExpertBatch? _batch;
+
+
     public Tracer(Elaborator elaborator, string graphName, bool generic, DiagnosticSink? diagnostics = null)
     {
         _elaborator = elaborator;
@@ -231,9 +235,24 @@ internal sealed partial class Tracer
 
     private Val EmitAt(Op op, Location at, Attributes attributes, params Value[] inputs)
     {
+        if (_batch != null && inputs.Any(_batch.IsPerExpert)) return EmitPerExpert(op, at, attributes, inputs);
         var outputs = EmitMany(op, at, attributes, inputs);
         if (outputs.IsDefault) return ErrorVal.Instance;
         return outputs.Length == 1 ? new TensorVal(outputs[0]) : new TupleVal(outputs.Select(o => (Val)new TensorVal(o)).ToImmutableArray());
+    }
+
+    /// <summary>Types an op as the program sees it (one expert's tensors), then emits it for all experts.</summary>
+    private Val EmitPerExpert(Op op, Location at, Attributes attributes, Value[] inputs)
+    {
+        var seen = inputs.Select(_batch!.TypeOf).ToArray();
+        var typing = op.Type(seen, attributes);
+        if (!typing.Ok)
+        {
+            Report(typing.Error!, at, typing.Message!);
+            return ErrorVal.Instance;
+        }
+        var results = _batch!.Emit(op, attributes, inputs, typing.Outputs);
+        return results.Length == 1 ? results[0] : new TupleVal(results);
     }
 
     private ImmutableArray<Value> EmitMany(Op op, Location at, Attributes attributes, params Value[] inputs)

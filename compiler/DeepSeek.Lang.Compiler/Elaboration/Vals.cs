@@ -104,17 +104,28 @@ public sealed class NoneVal : Val
     public override string Describe() => "None";
 }
 
-/// <summary>A tensor: a value of the graph being built.</summary>
+/// <summary>
+/// A tensor: a value of the graph being built. While the experts of a route are traced together,
+/// a value may stand for one tensor per expert, stacked on a leading axis the program does not
+/// see: <see cref="Type"/> is then the type of one expert's tensor and <see cref="Value"/> holds all.
+/// </summary>
 public sealed class TensorVal : Val
 {
-    public TensorVal(Value value)
+    private readonly TensorType? _perExpert;
+
+    public TensorVal(Value value, TensorType? perExpert = null)
     {
         Value = value;
+        _perExpert = perExpert;
     }
 
     public Value Value { get; }
 
-    public TensorType Type => Value.Type;
+    /// <summary>The type as the program sees it.</summary>
+    public TensorType Type => _perExpert ?? Value.Type;
+
+    /// <summary>True for a tensor per expert stacked on a hidden leading axis.</summary>
+    public bool IsPerExpert => _perExpert != null;
 
     public override string Describe() => $"tensor {Type}";
 }

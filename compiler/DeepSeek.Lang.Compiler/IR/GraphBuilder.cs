@@ -40,6 +40,10 @@ public sealed class GraphBuilder
 
     public int RoutingGroupCount => _routing.Count;
 
+    public RoutingGroup RoutingAt(int index) => _routing[index];
+
+    public void ReplaceRouting(int index, RoutingGroup group) => _routing[index] = group;
+
     public IReadOnlyList<Node> Nodes => _nodes;
 
     public Value NewValue(TensorType type) => new(_nextId++, type);
@@ -65,9 +69,15 @@ public sealed class GraphBuilder
 
     public void AddRouting(RoutingGroup group) => _routing.Add(group);
 
-    /// <summary>The weights of a sub-module: those named <c>prefix.…</c>.</summary>
-    public IEnumerable<string> WeightNamesUnder(string prefix) =>
-        _weights.Where(w => w.Name.StartsWith(prefix + ".", StringComparison.Ordinal)).Select(w => w.Name);
+    public int WeightCount => _weights.Count;
+
+    public Weight WeightAt(int index) => _weights[index];
+
+    /// <summary>The names of weights [start, end) in the order they were added.</summary>
+    public IEnumerable<string> WeightNames(int start, int end)
+    {
+        for (int i = start; i < end; i++) yield return _weights[i].Name;
+    }
 
     /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
