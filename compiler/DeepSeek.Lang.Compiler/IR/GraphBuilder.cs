@@ -21,6 +21,8 @@ public sealed class GraphBuilder
     private readonly List<GraphInput> _inputs = new();
     private readonly List<Weight> _weights = new();
     private readonly Dictionary<string, Weight> _weightsByName = new(StringComparer.Ordinal);
+    // Weight names by each enclosing module path ("blocks.3" for "blocks.3.attn.q_proj.weight"), in order.
+    private readonly Dictionary<string, List<string>> _weightNamesByModule = new(StringComparer.Ordinal);
     private readonly List<Node> _nodes = new();
     private readonly List<GraphOutput> _outputs = new();
     private readonly List<RoutingGroup> _routing = new();
@@ -53,6 +55,12 @@ public sealed class GraphBuilder
         var w = new Weight(name, kind, v, init);
         _weights.Add(w);
         _weightsByName.Add(name, w);
+        for (int dot = name.IndexOf('.'); dot >= 0; dot = name.IndexOf('.', dot + 1))
+        {
+            var module = name.Substring(0, dot);
+            if (!_weightNamesByModule.TryGetValue(module, out var names)) _weightNamesByModule.Add(module, names = new List<string>());
+            names.Add(name);
+        }
         return v;
     }
 
@@ -60,9 +68,9 @@ public sealed class GraphBuilder
 
     public void AddRouting(RoutingGroup group) => _routing.Add(group);
 
-    /// <summary>The weights of a sub-module: those named <c>prefix.…</c>.</summary>
+    /// <summary>The weights of a sub-module: those named <c>prefix.…</c>, in the order they were added.</summary>
     public IEnumerable<string> WeightNamesUnder(string prefix) =>
-        _weights.Where(w => w.Name.StartsWith(prefix + ".", StringComparison.Ordinal)).Select(w => w.Name);
+        _weightNamesByModule.TryGetValue(prefix, out var names) ? names : Enumerable.Empty<string>();
 
     /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
