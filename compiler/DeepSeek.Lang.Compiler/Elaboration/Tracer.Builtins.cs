@@ -200,6 +200,8 @@ internal sealed partial class Tracer
     {
         IntVal i => i,
         FloatVal { Value: { } f } => new IntVal(Dim.Const((long)Math.Floor(f))),
+        // A float known only when the module's parameters are (generic checking): some int, named after the call.
+        FloatVal => new IntVal(Dim.Var(SyntaxPrinter.Print(a.Call))),
         TensorVal t => Emit(Ops.Cast, a.Call, Attributes.Of(("dtype", DType.I64)), t.Value),
         var v => Error(DiagnosticDescriptors.ArgumentTypeMismatch, a.SpanOf("x"), $"int() needs a number, got {v.Describe()}"),
     };
@@ -214,6 +216,8 @@ internal sealed partial class Tracer
                 var v = op == Ops.Maximum ? Math.Max(x, y) : op == Ops.Minimum ? Math.Min(x, y) : Math.Pow(x, y);
                 return l is IntVal && r is IntVal && op != Ops.Pow ? new IntVal(Dim.Const((long)v)) : new FloatVal(v);
             }
+            // maximum or minimum of symbolic ints (generic checking) is some int, named after the call.
+            if (l is IntVal && r is IntVal && op != Ops.Pow) return new IntVal(Dim.Var(SyntaxPrinter.Print(a.Call)));
             return FloatVal.Unknown;
         }
         var lt = AsTensor(l, r, a.Call);

@@ -21,6 +21,7 @@ public sealed class GraphBuilder
     private readonly List<GraphInput> _inputs = new();
     private readonly List<Weight> _weights = new();
     private readonly Dictionary<string, Weight> _weightsByName = new(StringComparer.Ordinal);
+    // Weight names by each enclosing module path ("blocks.3" for "blocks.3.attn.q_proj.weight"), in order.
     private readonly List<Node> _nodes = new();
     private readonly List<GraphOutput> _outputs = new();
     private readonly List<RoutingGroup> _routing = new();

@@ -58,9 +58,22 @@ public sealed class SyntaxPrinter
                 WriteValueLine($"model {m.Name.Text} = ", m.Value, trivia);
                 break;
             case ModuleDeclaration m:
-                OpenBlock($"module {m.Name.Text}({ParametersText(m.Parameters)})", trivia, m.Body.Members.IsEmpty && m.Body.ClosingComments.IsEmpty);
-                WriteMemberBlockBody(m.Body, trivia);
-                break;
+                {
+                    var empty = m.Body.Members.IsEmpty && m.Body.ClosingComments.IsEmpty;
+                    var header = $"module {m.Name.Text}({ParametersText(m.Parameters)})";
+                    // A long parameter list puts one parameter on each line, as a long call does.
+                    if (Width(header + " {") <= MaxWidth || m.Parameters.Length < 2) OpenBlock(header, trivia, empty);
+                    else
+                    {
+                        RawLine($"module {m.Name.Text}(");
+                        _indent++;
+                        foreach (var p in m.Parameters) RawLine(ParameterText(p) + ",");
+                        _indent--;
+                        OpenBlock(")", trivia, empty);
+                    }
+                    WriteMemberBlockBody(m.Body, trivia);
+                    break;
+                }
             case SubmoduleDeclaration s:
                 {
                     var head = $"{s.Name.Text} = {s.Module.Text}";
@@ -326,8 +339,10 @@ public sealed class SyntaxPrinter
     // ------------------------------------------------------------------ pieces
 
     private static string ParametersText(ImmutableArray<ParameterSyntax> parameters) =>
-        string.Join(", ", parameters.Select(p =>
-            $"{p.Name.Text}: {TypeText(p.Type)}{(p.Default != null ? " = " + ExpressionText(p.Default, 0) : "")}"));
+        string.Join(", ", parameters.Select(ParameterText));
+
+    private static string ParameterText(ParameterSyntax p) =>
+        $"{p.Name.Text}: {TypeText(p.Type)}{(p.Default != null ? " = " + ExpressionText(p.Default, 0) : "")}";
 
     private static string TargetsText(ImmutableArray<Identifier> targets, bool isTuple)
     {
