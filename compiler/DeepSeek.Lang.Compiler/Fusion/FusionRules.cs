@@ -1,0 +1,194 @@
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Shapes;
+
+namespace DeepSeek.Lang.Compiler.Fusion;
+
+/// <summary>
+/// What may be fused with what. The op categories form the lattice; on top of it each rule checks
+/// that the merged kernel still has one iteration space that every fused op can be evaluated in.
+/// </summary>
+internal static class FusionRules
+{
+    /// <summary>Reshapes of contiguous data copy nothing.</summary>
+    public static bool IsAlias(Node n) => n.Op == Ops.Reshape || n.Op == Ops.Squeeze || n.Op == Ops.Unsqueeze;
+
+    /// <summary>Views that a kernel absorbs into the strides of its loads.</summary>
+    public static bool IsView(Node n) => n.Op == Ops.Transpose || n.Op == Ops.Expand || n.Op == Ops.Slice;
+
+    private static readonly HashSet<string> Reductions = new(StringComparer.Ordinal)
+    {
+        "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "layer_norm", "rms_norm",
+    };
+
+    private static readonly HashSet<string> Activations = new(StringComparer.Ordinal) { "relu", "gelu", "silu", "sigmoid", "tanh" };
+
+    public static GroupKind KindOf(Node n)
+    {
+        if (IsAlias(n)) return GroupKind.Alias;
+        if (n.Op == Ops.MatMul) return GroupKind.Gemm;
+        if (Reductions.Contains(n.Op.Name) && IsLastAxesReduction(n)) return GroupKind.Reduction;
+        if (n.Op.Category is OpCategory.Elementwise or OpCategory.Broadcast || IsView(n) || n.Op == Ops.Full || n.Op == Ops.Arange)
+            return GroupKind.Pointwise;
+        return GroupKind.Library;
+    }
+
+    /// <summary>Row reductions over the trailing axes (softmax over the last axis, layer_norm over the weight's axes, sum over the last axes).</summary>
+    public static bool IsLastAxesReduction(Node n)
+    {
+        var input = n.Inputs[0].Type;
+        int rank = input.Rank;
+        if (rank == 0) return false;
+        switch (n.Op.Name)
+        {
+            case "softmax":
+            case "log_softmax":
+                {
+                    long axis = n.Attributes.GetInt("axis");
+                    return axis == -1 || axis == rank - 1;
+                }
+            case "layer_norm":
+            case "rms_norm":
+                return true;
+            default:
+                {
+                    var axes = n.Attributes.GetInts("axes").Select(a => a < 0 ? a + rank : a).OrderBy(a => a).ToList();
+                    if (axes.Count == 0) return false;
+                    for (int i = 0; i < axes.Count; i++)
+                        if (axes[i] != rank - axes.Count + i) return false;
+                    return true;
+                }
+        }
+    }
+
+    public static GroupKind MergedKind(KernelGroup producer, KernelGroup consumer)
+    {
+        if (producer.Kind == GroupKind.Gemm || consumer.Kind == GroupKind.Gemm) return GroupKind.Gemm;
+        if (producer.Kind == GroupKind.Reduction || consumer.Kind == GroupKind.Reduction) return GroupKind.Reduction;
+        return GroupKind.Pointwise;
+    }
+
+    public static bool CanFuse(KernelGroup producer, KernelGroup consumer, FusionPlanner planner)
+    {
+        if (producer.Nodes.Count + consumer.Nodes.Count > FusionPlanner.MaxNodesPerKernel) return false;
+        if (planner.InputCount(producer, consumer) > FusionPlanner.MaxInputsPerKernel) return false;
+        // Everything the producer computes must be needed only by the consumer (no duplicated work, one writer per value).
+        foreach (var v in planner.OutputsOf(producer))
+            if (planner.IsGraphOutput(v) || planner.ConsumersOf(v).Any(c => !ReferenceEquals(planner.GroupOf(c), consumer) && !ReferenceEquals(planner.GroupOf(c), producer)))
+                return false;
+
+        switch (producer.Kind, consumer.Kind)
+        {
+            case (GroupKind.Pointwise, GroupKind.Pointwise):
+                return producer.Anchor.Op != Ops.Full || producer.Nodes.Count > 1 ? SameSpace(producer, consumer, planner) : false;
+            case (GroupKind.Pointwise, GroupKind.Reduction):
+                return IsPrologue(producer, consumer, planner);
+            case (GroupKind.Reduction, GroupKind.Pointwise):
+                return IsEpilogue(producer, consumer);
+            case (GroupKind.Pointwise, GroupKind.Gemm):
+                return IsGemmPrologue(producer, consumer);
+            case (GroupKind.Gemm, GroupKind.Pointwise):
+                return IsGemmEpilogue(producer, consumer);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A pointwise producer is inlined into a pointwise consumer; recomputing it for broadcast elements is allowed only when it is small.</summary>
+    private static bool SameSpace(KernelGroup producer, KernelGroup consumer, FusionPlanner planner)
+    {
+        var produced = producer.Anchor.Output.Type.Shape.ElementCount;
+        var consumed = consumer.Anchor.Outputs[0].Type.Shape.ElementCount;
+        _ = planner;
+        return produced.Equals(consumed) || producer.Nodes.Count <= 4;
+    }
+
+    /// <summary>The producer computes (part of) what the reduction reads, in the reduction's input space.</summary>
+    private static bool IsPrologue(KernelGroup producer, KernelGroup consumer, FusionPlanner planner)
+    {
+        var anchor = consumer.Anchor;
+        var space = anchor.Inputs[0].Type.Shape;
+        foreach (var v in planner.OutputsOf(producer))
+        {
+            foreach (var user in planner.ConsumersOf(v))
+            {
+                if (!ReferenceEquals(planner.GroupOf(user), consumer)) continue;
+                if (user == anchor && anchor.Inputs[0] != v) return false; // weights of a norm are loaded, not computed
+                if (user != anchor && IsAfter(user, anchor, consumer)) return false;
+            }
+            if (!v.Type.Shape.Equals(space) && producer.Nodes.Count > 4) return false;
+        }
+        return true;
+    }
+
+    private static bool IsAfter(Node user, Node anchor, KernelGroup group) => group.Nodes.IndexOf(user) > group.Nodes.IndexOf(anchor);
+
+    /// <summary>The consumer applies elementwise ops to the reduction's result, in the result's space.</summary>
+    private static bool IsEpilogue(KernelGroup producer, KernelGroup consumer)
+    {
+        var resultShape = producer.Nodes[producer.Nodes.Count - 1].Output.Type.Shape;
+        foreach (var n in consumer.Nodes)
+        {
+            if (n.Op == Ops.Full) continue;
+            if (IsView(n)) return false;
+            if (!n.Outputs[0].Type.Shape.Equals(resultShape)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A transpose of the last two axes feeding a matrix product is a transposed operand, not a copy.</summary>
+    private static bool IsGemmPrologue(KernelGroup producer, KernelGroup consumer)
+    {
+        if (producer.Nodes.Count != 1 || producer.Anchor.Op != Ops.Transpose) return false;
+        var gemm = consumer.Anchor;
+        var perm = producer.Anchor.Attributes.GetInts("perm");
+        int r = perm.Length;
+        if (r < 2) return false;
+        for (int i = 0; i < r - 2; i++)
+            if (perm[i] != i) return false;
+        return perm[r - 2] == r - 1 && perm[r - 1] == r - 2 && gemm.Inputs.Contains(producer.Anchor.Output);
+    }
+
+    /// <summary>
+    /// Epilogues a GEMM applies in registers, in this order: + bias (a row vector), an activation,
+    /// + residual (same shape). The consumer may bring several of these steps at once, as a chain.
+    /// </summary>
+    private static bool IsGemmEpilogue(KernelGroup producer, KernelGroup consumer)
+    {
+        var gemm = producer.Anchor;
+        var outShape = gemm.Output.Type.Shape;
+        var steps = producer.Nodes.Where(n => n != gemm && n.Op != Ops.Transpose).Concat(consumer.Nodes).ToList();
+        var current = gemm.Output;
+        int stage = 0; // 0: nothing yet, 1: bias, 2: activation, 3: residual
+        foreach (var node in steps)
+        {
+            if (node.Op == Ops.Full) continue;
+            if (!node.Inputs.Contains(current) || !node.Output.Type.Shape.Equals(outShape) || node.Output.Type.DType != DType.F32) return false;
+            int next;
+            if (Activations.Contains(node.Op.Name)) next = 2;
+            else if (IsBiasAdd(node, outShape)) next = 1;
+            else if (node.Op == Ops.Add && (node.Inputs[0] == current ? node.Inputs[1] : node.Inputs[0]).Type.Shape.Equals(outShape)) next = 3;
+            else return false;
+            if (next <= stage) return false;
+            stage = next;
+            current = node.Output;
+        }
+        return true;
+    }
+
+    /// <summary>x + b with b one value per output column: [N] or [1, …, 1, N].</summary>
+    public static bool IsBiasAdd(Node n, Shape outShape)
+    {
+        if (n.Op != Ops.Add) return false;
+        foreach (var input in n.Inputs)
+        {
+            var s = input.Type.Shape;
+            if (s.Rank == 0 || s.Rank > outShape.Rank) continue;
+            if (!s[s.Rank - 1].Equals(outShape[outShape.Rank - 1])) continue;
+            bool ones = true;
+            for (int i = 0; i < s.Rank - 1; i++)
+                if (!(s[i].IsConstant && s[i].ConstantValue == 1)) ones = false;
+            if (ones && !s.Equals(outShape)) return true;
+        }
+        return false;
+    }
+}
