@@ -11,6 +11,7 @@ public static class Cli
         var root = new RootCommand("dskc: the DeepSeek.Lang compiler for .dsk model files.");
         root.Subcommands.Add(CheckCommand.Create(console));
         root.Subcommands.Add(FmtCommand.Create(console));
+        root.Subcommands.Add(RunCommand.Create(console));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
