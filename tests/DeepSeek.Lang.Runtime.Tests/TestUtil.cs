@@ -15,7 +15,8 @@ internal static class TestUtil
     {
         var fs = new MemoryFileSystem().Add("/mem/test.dsk", source);
         var compilation = Compilation.Create(SourceLoader.Load(new[] { "/mem/test.dsk" }, fs));
-        var symbol = compilation.Models.FirstOrDefault(m => m.Name == model) ?? throw new InvalidOperationException($"no model {model}");
+        var symbol = compilation.Models.FirstOrDefault(m => m.Name == model) ?? throw new InvalidOperationException(
+            $"no model {model}:\n" + string.Join("\n", compilation.Diagnostics.Select(d => d.ToString())));
         var result = compilation.GetModel(symbol);
         if (result.Graph == null || result.Diagnostics.Any(d => d.IsError))
             throw new InvalidOperationException("compilation failed:\n" + string.Join("\n", result.Diagnostics.Select(d => d.ToString())));
