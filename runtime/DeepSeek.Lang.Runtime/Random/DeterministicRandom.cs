@@ -25,6 +25,13 @@ public sealed class DeterministicRandom
         _s3 = SplitMix(ref z);
     }
 
+    private DeterministicRandom()
+    {
+    }
+
+    /// <summary>A generator with an explicit xoshiro256** state (tests against the reference sequence).</summary>
+    internal static DeterministicRandom FromState(ulong s0, ulong s1, ulong s2, ulong s3) => new() { _s0 = s0, _s1 = s1, _s2 = s2, _s3 = s3 };
+
     /// <summary>The stream for a name: key = FNV-1a (64-bit) of its UTF-8 bytes.</summary>
     public DeterministicRandom(long seed, string name)
         : this(seed, Fnv1a64(name))
