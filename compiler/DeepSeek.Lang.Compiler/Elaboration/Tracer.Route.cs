@@ -68,7 +68,10 @@ internal sealed partial class Tracer
     internal ImmutableArray<string> RoutedWeightNames(ModuleArrayVal experts) =>
         experts.Items.SelectMany(i => _graph.WeightNames(i.FirstWeight, i.WeightEnd)).ToImmutableArray();
 
-    /// <summary>balance_loss(logits [N, E], top_k): the Switch loss E * sum_e f_e * P_e, f the fraction of tokens whose top-k includes e, P the mean softmax score.</summary>
+    /// <summary>
+    /// balance_loss(logits [N, E], top_k): the Switch loss E * sum_e f_e * P_e, with f_e the fraction of
+    /// tokens whose top-k includes e and P_e the mean softmax score (as Hugging Face computes it for Mixtral).
+    /// </summary>
     private Val BalanceLoss(BuiltinArgs a)
     {
         var logits = a.Tensor("logits");
@@ -86,10 +89,9 @@ internal sealed partial class Tracer
         var p = b.Op(Ops.Mean, Attributes.Of(("axes", ImmutableArray.Create(0L)), ("keepdim", false)), probs);
         var fp = b.Op(Ops.Mul, Attributes.Empty, f, p);
         var total = b.Op(Ops.Sum, Attributes.Of(("axes", ImmutableArray.Create(0L)), ("keepdim", false)), fp);
-        var scaled = b.Op(Ops.Mul, Attributes.Empty, total, DimScalar(e, logits.Type.DType, At(a.Call)));
-        var normalised = b.Op(Ops.Div, Attributes.Empty, scaled, Scalar(k, logits.Type.DType, At(a.Call)));
+        var loss = b.Op(Ops.Mul, Attributes.Empty, total, DimScalar(e, logits.Type.DType, At(a.Call)));
         _ = n;
-        return b.Failed ? ErrorVal.Instance : new TensorVal(normalised);
+        return b.Failed ? ErrorVal.Instance : new TensorVal(loss);
     }
 
     /// <summary>

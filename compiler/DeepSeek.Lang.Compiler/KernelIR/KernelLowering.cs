@@ -192,16 +192,16 @@ public sealed class KernelLowering
     };
 
     /// <summary>Coordinates of a reduction's result: the row coordinates, with zeros for kept (size 1) axes.</summary>
-    private static List<Index> ReducedOutputCoords(Node anchor, List<Index> rowCoords)
+    private static List<KIndex> ReducedOutputCoords(Node anchor, List<KIndex> rowCoords)
     {
         if (!anchor.Attributes.GetBool("keepdim")) return rowCoords;
-        var coords = new List<Index>(rowCoords);
-        for (int i = rowCoords.Count; i < anchor.Output.Type.Rank; i++) coords.Add(Index.Zero);
+        var coords = new List<KIndex>(rowCoords);
+        for (int i = rowCoords.Count; i < anchor.Output.Type.Rank; i++) coords.Add(KIndex.Zero);
         return coords;
     }
 
     /// <summary>Stores one element of a shape-preserving reduction (softmax, norms) after its epilogue.</summary>
-    private KStmt StoreElement(Node anchor, KExpr value, Value output, KernelBuffer buffer, List<Index> coords, List<KStmt> into)
+    private KStmt StoreElement(Node anchor, KExpr value, Value output, KernelBuffer buffer, List<KIndex> coords, List<KStmt> into)
     {
         var saved = _statements;
         _statements = into;
@@ -210,7 +210,7 @@ public sealed class KernelLowering
         return new KStore(buffer, Linear(coords, output.Type.Shape), result);
     }
 
-    private List<KStmt> StoreEpilogue(Node anchor, KExpr value, Value output, KernelBuffer buffer, List<Index> rowCoords, List<Index> coords)
+    private List<KStmt> StoreEpilogue(Node anchor, KExpr value, Value output, KernelBuffer buffer, List<KIndex> rowCoords, List<KIndex> coords)
     {
         var stmts = new List<KStmt>();
         var saved = _statements;
@@ -224,7 +224,7 @@ public sealed class KernelLowering
     }
 
     /// <summary>The group's output at <paramref name="coords"/>, with the anchor's result given.</summary>
-    private KExpr EpilogueValue(Node anchor, KExpr anchorValue, Value output, List<Index> coords)
+    private KExpr EpilogueValue(Node anchor, KExpr anchorValue, Value output, List<KIndex> coords)
     {
         _overrideValue = anchor.Output;
         _override = anchorValue;
@@ -238,7 +238,7 @@ public sealed class KernelLowering
     // ------------------------------------------------------------------ expressions
 
     /// <summary>The expression for <paramref name="v"/> at the given coordinates (one affine index per axis of v).</summary>
-    private KExpr Evaluate(Value v, List<Index> coords)
+    private KExpr Evaluate(Value v, List<KIndex> coords)
     {
         if (_overrideValue == v) return _override!;
         if (!_producers.TryGetValue(v, out var node) || !_inside.Contains(node)) return Load(v, coords);
@@ -256,7 +256,7 @@ public sealed class KernelLowering
         return expr;
     }
 
-    private KExpr Compute(Node node, Value v, List<Index> coords)
+    private KExpr Compute(Node node, Value v, List<KIndex> coords)
     {
         var a = node.Attributes;
         var type = v.Type;
@@ -276,7 +276,7 @@ public sealed class KernelLowering
             case "transpose":
                 {
                     var perm = a.GetInts("perm");
-                    var inner = new Index[perm.Length];
+                    var inner = new KIndex[perm.Length];
                     for (int i = 0; i < perm.Length; i++) inner[perm[i]] = coords[i];
                     return Evaluate(node.Inputs[0], inner.ToList());
                 }
@@ -284,7 +284,7 @@ public sealed class KernelLowering
                 return Evaluate(node.Inputs[0], Broadcast(node.Inputs[0].Type.Shape, type.Shape, coords));
             case "slice":
                 {
-                    var inner = new List<Index>(coords);
+                    var inner = new List<KIndex>(coords);
                     var axes = a.GetInts("axes");
                     var starts = a.GetDims("starts");
                     var steps = a.GetInts("steps");
@@ -319,23 +319,23 @@ public sealed class KernelLowering
     }
 
     /// <summary>An input of a broadcasting node at the node's coordinates (NumPy alignment from the right).</summary>
-    private KExpr Operand(Node node, int index, List<Index> coords) =>
+    private KExpr Operand(Node node, int index, List<KIndex> coords) =>
         Evaluate(node.Inputs[index], Broadcast(node.Inputs[index].Type.Shape, node.Outputs[0].Type.Shape, coords));
 
-    private static List<Index> Broadcast(Shape from, Shape to, List<Index> coords)
+    private static List<KIndex> Broadcast(Shape from, Shape to, List<KIndex> coords)
     {
-        var result = new List<Index>(from.Rank);
+        var result = new List<KIndex>(from.Rank);
         int offset = to.Rank - from.Rank;
         for (int i = 0; i < from.Rank; i++)
         {
             bool stretched = from[i].IsConstant && from[i].ConstantValue == 1 && !(to[i + offset].IsConstant && to[i + offset].ConstantValue == 1);
-            result.Add(stretched ? Index.Zero : coords[i + offset]);
+            result.Add(stretched ? KIndex.Zero : coords[i + offset]);
         }
         return result;
     }
 
     /// <summary>A value from outside the group: a constant if it is a fill, else a load from its buffer.</summary>
-    private KExpr Load(Value v, List<Index> coords)
+    private KExpr Load(Value v, List<KIndex> coords)
     {
         if (_producers.TryGetValue(v, out var p) && p.Op == Ops.Full && _plan.Groups.First(g => g.Nodes.Contains(p)).Kind == GroupKind.Constant)
             return Fill(p);
@@ -351,13 +351,13 @@ public sealed class KernelLowering
 
     // ------------------------------------------------------------------ indices and loops
 
-    private static Index Var(string name) => new(ImmutableArray.Create(new IndexTerm(name, Dim.One)), Dim.Zero);
+    private static KIndex Var(string name) => new(ImmutableArray.Create(new KIndexTerm(name, Dim.One)), Dim.Zero);
 
-    private static Index Affine(Index x, long scale, Dim offset) =>
+    private static KIndex Affine(KIndex x, long scale, Dim offset) =>
         new(x.Terms.Select(t => t with { Stride = t.Stride * Dim.Const(scale) }).ToImmutableArray(), x.Offset * Dim.Const(scale) + offset);
 
     /// <summary>The row-major element offset of coordinates in a contiguous tensor of <paramref name="shape"/>.</summary>
-    private static Index Linear(List<Index> coords, Shape shape)
+    private static KIndex Linear(List<KIndex> coords, Shape shape)
     {
         var terms = new Dictionary<string, Dim>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -379,7 +379,7 @@ public sealed class KernelLowering
             stride *= shape[axis];
         }
         order.Sort(StringComparer.Ordinal);
-        return new Index(order.Select(v => new IndexTerm(v, terms[v])).Where(t => !t.Stride.IsZero).ToImmutableArray(), offset);
+        return new KIndex(order.Select(v => new KIndexTerm(v, terms[v])).Where(t => !t.Stride.IsZero).ToImmutableArray(), offset);
     }
 
     private static List<string> LoopVariables(int count, string prefix) =>

@@ -23,9 +23,9 @@ public sealed record KernelBuffer(string Name, DType DType, ImmutableArray<Dim> 
 /// An element offset: the sum of loop variables times strides, plus a constant offset. Views
 /// (transpose, broadcast, slice, reshape of contiguous data) are strides, so loads need no copies.
 /// </summary>
-public sealed record Index(ImmutableArray<IndexTerm> Terms, Dim Offset)
+public sealed record KIndex(ImmutableArray<KIndexTerm> Terms, Dim Offset)
 {
-    public static readonly Index Zero = new(ImmutableArray<IndexTerm>.Empty, Dim.Zero);
+    public static readonly KIndex Zero = new(ImmutableArray<KIndexTerm>.Empty, Dim.Zero);
 
     /// <summary>The stride of a loop variable (zero when it does not appear).</summary>
     public Dim StrideOf(string variable)
@@ -45,7 +45,7 @@ public sealed record Index(ImmutableArray<IndexTerm> Terms, Dim Offset)
     private static string Paren(Dim d) => d.IsConstant || d.IsVariable(out _) ? d.ToString() : $"({d})";
 }
 
-public sealed record IndexTerm(string Variable, Dim Stride);
+public sealed record KIndexTerm(string Variable, Dim Stride);
 
 // ------------------------------------------------------------------ expressions
 
@@ -59,10 +59,10 @@ public sealed record KRef(string Name, DType Type) : KExpr(Type);
 /// <summary>The value of a symbolic dimension at run time, as a scalar of the given dtype.</summary>
 public sealed record KDim(Dim Value, DType Type) : KExpr(Type);
 
-public sealed record KLoad(KernelBuffer Buffer, Index Index) : KExpr(Buffer.DType);
+public sealed record KLoad(KernelBuffer Buffer, KIndex Index) : KExpr(Buffer.DType);
 
 /// <summary>The value of an index expression (i64), e.g. for arange.</summary>
-public sealed record KIndexValue(Index Index) : KExpr(DType.I64);
+public sealed record KIndexValue(KIndex Index) : KExpr(DType.I64);
 
 /// <summary>Elementwise functions: exp, log, sqrt, rsqrt, tanh, sigmoid, relu, gelu, gelu_tanh, silu, erf, abs, sin, cos, neg, not.</summary>
 public sealed record KUnary(string Op, KExpr Operand) : KExpr(Operand.DType);
@@ -107,7 +107,7 @@ public sealed record KAccumulator(string Name, DType Type, ReduceOp Op, KExpr In
 /// <summary>acc = acc (op) value, inside a loop; a Vector loop may keep per-lane partials.</summary>
 public sealed record KAccumulate(string Name, ReduceOp Op, KExpr Value) : KStmt;
 
-public sealed record KStore(KernelBuffer Buffer, Index Index, KExpr Value) : KStmt;
+public sealed record KStore(KernelBuffer Buffer, KIndex Index, KExpr Value) : KStmt;
 
 /// <summary>
 /// A kernel: its buffers (inputs then outputs), the symbolic dimensions it takes at run time,

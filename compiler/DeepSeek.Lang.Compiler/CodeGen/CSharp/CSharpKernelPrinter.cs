@@ -50,7 +50,6 @@ public static class CSharpKernelPrinter
         private readonly StringBuilder _sb;
         private readonly Kernel _kernel;
         private int _indent = 1;
-        private int _temp;
 
         public KernelWriter(StringBuilder sb, Kernel kernel)
         {
@@ -190,7 +189,7 @@ public static class CSharpKernelPrinter
             _ => false,
         };
 
-        private static bool UnitStride(Index index, string v) => index.StrideOf(v).Equals(Dim.One);
+        private static bool UnitStride(KIndex index, string v) => index.StrideOf(v).Equals(Dim.One);
 
         private void WriteVectorLoop(KFor f)
         {
@@ -295,7 +294,6 @@ public static class CSharpKernelPrinter
             throw new InvalidOperationException("not vectorizable: " + KernelPrinter.Expr(e));
         }
 
-        private readonly HashSet<string> _loopLocals = new(StringComparer.Ordinal);
 
         private bool IsLoopLocal(string name) => name.StartsWith("t", StringComparison.Ordinal) && char.IsDigit(name.Length > 1 ? name[1] : 'x');
 
@@ -445,7 +443,7 @@ public static class CSharpKernelPrinter
         private static string DimText(Dim d) =>
             d.IsConstant ? d.ConstantValue!.Value.ToString(CultureInfo.InvariantCulture) + "L" : "(" + d.Substitute(n => Dim.Var("d_" + n)) + ")";
 
-        private static string IndexText(Index index)
+        private static string IndexText(KIndex index)
         {
             var parts = new List<string>();
             foreach (var t in index.Terms)

@@ -1,0 +1,371 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeepSeek.Lang.Compiler;
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Imports;
+using DeepSeek.Lang.Compiler.Shapes;
+using DeepSeek.Lang.Runtime;
+using DeepSeek.Lang.Runtime.Eager;
+using DeepSeek.Lang.Runtime.IO;
+using DeepSeek.Lang.Runtime.Tensors;
+using DeepSeek.Lang.Runtime.Weights;
+
+namespace DeepSeek.Lang.Cli.Commands;
+
+/// <summary>
+/// <c>dskc run FILE --model NAME --dim B=2 [--seed 0] [--weights W.safetensors] [--input NAME=PATH.npy ...]
+/// [--engine eager] [--save DIR] [--json]</c>: compiles a model, binds its symbolic dims from <c>--dim</c> and
+/// the input files, makes random inputs where none is given, runs it and prints each output's statistics.
+/// </summary>
+internal static class RunCommand
+{
+    /// <summary>The engines <c>--engine</c> accepts; the compiled engine joins this list when it exists.</summary>
+    public static readonly string[] Engines = { "eager" };
+
+    /// <summary>How many leading values of each output are printed.</summary>
+    public const int FirstValues = 8;
+
+    public static Command Create(CliConsole console)
+    {
+        var file = new Argument<string>("file") { Description = "The .dsk file that defines the model." };
+        var model = new Option<string?>("--model", "-m") { Description = "The model to run (may be left out when the file defines exactly one)." };
+        var dims = new Option<string[]>("--dim", "-d") { Description = "Bind a symbolic dimension, NAME=VALUE with a positive VALUE (--dim B=2). Repeatable." };
+        var seed = new Option<long>("--seed") { Description = "Seed for the initial weights and the random inputs (default 0).", DefaultValueFactory = _ => 0 };
+        var weights = new Option<string?>("--weights") { Description = "Load the weights from a safetensors file instead of initialising them." };
+        var inputs = new Option<string[]>("--input", "-i") { Description = "Take an input from a .npy file, NAME=PATH. Repeatable; inputs not given are random." };
+        var engine = new Option<string>("--engine") { Description = "How to run the graph: eager (the reference interpreter).", DefaultValueFactory = _ => "eager" }
+            .AcceptOnlyFromAmong(Engines);
+        var save = new Option<string?>("--save") { Description = "Write the inputs (NAME.npy), outputs (output.npy or output0.npy, …) and weights (weights.safetensors) to this folder." };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout." };
+        var excerpts = CommonOptions.Excerpts();
+        var root = CommonOptions.Root();
+        var command = new Command("run", "Compile a model and run it on given or random inputs; print each output's statistics.")
+        {
+            file, model, dims, seed, weights, inputs, engine, save, json, excerpts, root,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new RunOptions(
+                parse.GetValue(file)!, parse.GetValue(model), parse.GetValue(dims) ?? Array.Empty<string>(), parse.GetValue(seed),
+                parse.GetValue(weights), parse.GetValue(inputs) ?? Array.Empty<string>(), parse.GetValue(engine) ?? "eager",
+                parse.GetValue(save), parse.GetValue(json), parse.GetValue(excerpts), parse.GetValue(root));
+            try
+            {
+                return Execute(console, options);
+            }
+            catch (RuntimeError e)
+            {
+                console.Error.WriteLine($"dskc: error: {e.Message}");
+                return ExitCodes.Errors;
+            }
+            catch (Exception e)
+            {
+                console.Error.WriteLine($"dskc: internal error: {e.GetType().Name}: {e.Message} (please report this)");
+                return ExitCodes.Errors;
+            }
+        });
+        return command;
+    }
+
+    private sealed record RunOptions(string File, string? Model, string[] Dims, long Seed, string? Weights, string[] Inputs, string Engine,
+        string? Save, bool Json, bool Excerpts, string? Root);
+
+    private enum Origin
+    {
+        Random,
+        File,
+    }
+
+    private static int Execute(CliConsole console, RunOptions o)
+    {
+        // Compile.
+        var output = new DiagnosticOutput(console, "text", o.Excerpts);
+        var sources = SourceLoader.Load(new[] { o.File }, DiskFileSystem.Instance, o.Root);
+        if (output.ReportLoadErrors(sources.LoadErrors)) return ExitCodes.Usage;
+        var compilation = Compilation.Create(sources);
+        if (sources.HasErrors)
+        {
+            output.Print(sources.Diagnostics);
+            return ExitCodes.Errors;
+        }
+        var models = compilation.Models;
+        var available = models.Length == 0 ? "it defines no model" : "its models are " + string.Join(", ", models.Select(m => m.Name));
+        Compiler.Binding.ModelSymbol? symbol;
+        if (o.Model == null)
+        {
+            if (models.Length != 1) throw new RuntimeError($"say which model to run with --model NAME; {o.File}: {available}");
+            symbol = models[0];
+        }
+        else symbol = models.FirstOrDefault(m => m.Name == o.Model) ?? throw new RuntimeError($"{o.File} has no model '{o.Model}'; {available}");
+        var elaborated = compilation.GetModel(symbol);
+        if (elaborated.Diagnostics.Length > 0) output.Print(elaborated.Diagnostics);
+        if (elaborated.Graph is not { } graph || elaborated.Diagnostics.Any(d => d.IsError)) return ExitCodes.Errors;
+
+        // Dims from --dim.
+        var modelDims = graph.SymbolicDims.OrderBy(d => d, StringComparer.Ordinal).ToList();
+        var binder = new DimBinder();
+        foreach (var text in o.Dims)
+        {
+            var (name, value) = SplitPair(text, "--dim", "NAME=VALUE");
+            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long size) || size <= 0)
+                throw new RuntimeError($"--dim {text}: the size must be a positive integer");
+            if (!modelDims.Contains(name))
+                throw new RuntimeError($"--dim {text}: model {graph.Name} has no dimension '{name}'; " +
+                    (modelDims.Count == 0 ? "it has no symbolic dimensions" : "its dimensions are " + string.Join(", ", modelDims)));
+            if (binder.Values.TryGetValue(name, out var old) && old != size) throw new RuntimeError($"--dim {name} is given twice, as {old} and {size}");
+            binder.Give(name, size, "--dim");
+        }
+
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var origins = new Dictionary<string, (Origin Origin, string Detail)>(StringComparer.Ordinal);
+        WeightSet? weightSet = null;
+        EagerResult? result = null;
+        try
+        {
+            // Inputs from files.
+            foreach (var text in o.Inputs)
+            {
+                var (name, path) = SplitPair(text, "--input", "NAME=PATH.npy");
+                if (!graph.Inputs.Any(i => i.Name == name))
+                    throw new RuntimeError($"--input {text}: model {graph.Name} has no input '{name}'; its inputs are {string.Join(", ", graph.Inputs.Select(i => i.Name))}");
+                if (tensors.ContainsKey(name)) throw new RuntimeError($"--input {name} is given twice");
+                tensors[name] = Npy.Read(path);
+                origins[name] = (Origin.File, path);
+            }
+            binder.BindInputs(graph, tensors.ToDictionary(kv => kv.Key, kv => new ShapeInfo(kv.Value.DType, kv.Value.Shape.ToArray())));
+            var unbound = modelDims.Where(d => !binder.Values.ContainsKey(d)).ToList();
+            if (unbound.Count > 0)
+                throw new RuntimeError(unbound.Count == 1
+                    ? $"dimension {unbound[0]} of model {graph.Name} is not bound; give it with --dim {unbound[0]}=VALUE"
+                    : $"dimensions {string.Join(", ", unbound)} of model {graph.Name} are not bound; give them with {string.Join(" ", unbound.Select(u => $"--dim {u}=VALUE"))}");
+            var bound = binder.Values.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+            // Random inputs for the rest.
+            foreach (var input in graph.Inputs)
+            {
+                if (tensors.ContainsKey(input.Name)) continue;
+                var shape = EagerInterpreter.Evaluate(input.Value.Type.Shape, bound);
+                tensors[input.Name] = RandomInputs.Make(graph, input, shape, o.Seed, bound);
+                origins[input.Name] = (Origin.Random, input.Value.Type.DType.IsFloat()
+                    ? "random N(0, 1)"
+                    : input.Value.Type.DType == DType.Bool ? "random bools" : $"random integers in [0, {RandomInputs.IntegerBound(graph, input, bound)})");
+            }
+
+            weightSet = o.Weights != null ? WeightSet.Load(o.Weights, graph) : WeightSet.Initialize(graph, o.Seed);
+
+            result = o.Engine switch
+            {
+                "eager" => new EagerInterpreter(graph).Run(tensors, weightSet, bound),
+                _ => throw new RuntimeError($"unknown engine '{o.Engine}'; engines are {string.Join(", ", Engines)}"),
+            };
+
+            if (o.Save != null) Save(o.Save, graph, tensors, weightSet, result);
+
+            var text2 = o.Json ? Json(graph, o, result, tensors, origins, weightSet) : Text(graph, o, result, tensors, origins, weightSet);
+            console.Out.Write(text2);
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            result?.Dispose();
+            weightSet?.Dispose();
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    private static (string Name, string Value) SplitPair(string text, string option, string form)
+    {
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == text.Length - 1) throw new RuntimeError($"{option} {text}: expected {form}");
+        return (text[..eq].Trim(), text[(eq + 1)..].Trim());
+    }
+
+    private static void Save(string dir, Graph graph, Dictionary<string, Tensor> inputs, WeightSet weights, EagerResult result)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            foreach (var input in graph.Inputs) WriteNpy(Path.Combine(dir, input.Name + ".npy"), inputs[input.Name]);
+            foreach (var o in result.Outputs) WriteNpy(Path.Combine(dir, o.Name + ".npy"), o.Tensor);
+            weights.Save(Path.Combine(dir, "weights.safetensors"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RuntimeError($"cannot save to '{dir}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>.npy has no bfloat16: such tensors are written widened to f32.</summary>
+    private static void WriteNpy(string path, Tensor t)
+    {
+        if (t.DType != DType.BF16)
+        {
+            Npy.Write(path, t);
+            return;
+        }
+        using var wide = Runtime.Kernels.Reference.ReferenceKernels.Cast(t, DType.F32);
+        Npy.Write(path, wide);
+    }
+
+    // ------------------------------------------------------------------ statistics and printing
+
+    private sealed record Stats(double Mean, double Std, double Min, double Max, string[] First, long Count);
+
+    private static Stats Summarize(Tensor t)
+    {
+        long n = t.ElementCount;
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        bool nan = false;
+        for (long i = 0; i < n; i++)
+        {
+            double v = t.Get(i);
+            sum += v;
+            if (double.IsNaN(v)) nan = true;
+            else
+            {
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+        }
+        double mean = n == 0 ? double.NaN : sum / n;
+        double sq = 0;
+        for (long i = 0; i < n; i++)
+        {
+            double d = t.Get(i) - mean;
+            sq += d * d;
+        }
+        double std = n == 0 ? double.NaN : Math.Sqrt(sq / n);
+        if (n == 0 || nan) min = max = n == 0 ? double.NaN : double.NaN;
+        var first = new string[Math.Min(n, FirstValues)];
+        for (int i = 0; i < first.Length; i++) first[i] = FormatElement(t, i);
+        return new Stats(mean, std, min, max, first, n);
+    }
+
+    private static string FormatElement(Tensor t, long i) => t.DType switch
+    {
+        DType.Bool => t.GetInt64(i) != 0 ? "true" : "false",
+        DType.I8 or DType.I32 or DType.I64 => t.GetInt64(i).ToString(CultureInfo.InvariantCulture),
+        _ => Tensor.FormatFloat(t.Get(i)),
+    };
+
+    private static string Text(Graph graph, RunOptions o, EagerResult result, Dictionary<string, Tensor> inputs,
+        Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"model {graph.Name} (engine {o.Engine}, seed {o.Seed.ToString(CultureInfo.InvariantCulture)})\n");
+        if (result.Dims.Count > 0)
+            sb.Append("dims    ").Append(string.Join(", ", result.Dims.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.ToString(CultureInfo.InvariantCulture)}"))).Append('\n');
+        if (graph.Inputs.Length > 0)
+        {
+            int nameWidth = graph.Inputs.Max(i => i.Name.Length);
+            int typeWidth = graph.Inputs.Max(i => inputs[i.Name].TypeText().Length);
+            sb.Append("inputs\n");
+            foreach (var i in graph.Inputs)
+            {
+                var (origin, detail) = origins[i.Name];
+                sb.Append("  ").Append(i.Name.PadRight(nameWidth)).Append("  ").Append(inputs[i.Name].TypeText().PadRight(typeWidth)).Append("  ")
+                  .Append(origin == Origin.File ? "from " + detail : detail).Append('\n');
+            }
+        }
+        long values = weights.Sum(kv => kv.Value.ElementCount);
+        sb.Append("weights ").Append(weights.Count.ToString(CultureInfo.InvariantCulture)).Append(weights.Count == 1 ? " tensor, " : " tensors, ")
+          .Append(values.ToString(CultureInfo.InvariantCulture)).Append(values == 1 ? " value, " : " values, ")
+          .Append(o.Weights != null ? "from " + o.Weights : "initialised with seed " + o.Seed.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var output in result.Outputs)
+        {
+            var s = Summarize(output.Tensor);
+            sb.Append(output.Name).Append("  ").Append(output.Tensor.TypeText()).Append('\n');
+            sb.Append("  mean   ").Append(Tensor.FormatFloat(s.Mean)).Append('\n');
+            sb.Append("  std    ").Append(Tensor.FormatFloat(s.Std)).Append('\n');
+            sb.Append("  min    ").Append(Tensor.FormatFloat(s.Min)).Append('\n');
+            sb.Append("  max    ").Append(Tensor.FormatFloat(s.Max)).Append('\n');
+            sb.Append("  first  [").Append(string.Join(", ", s.First)).Append(s.Count > s.First.Length ? ", …" : "").Append("]\n");
+        }
+        if (o.Save != null) sb.Append("saved inputs, outputs and weights to ").Append(o.Save).Append('\n');
+        return sb.ToString();
+    }
+
+    private static string Json(Graph graph, RunOptions o, EagerResult result, Dictionary<string, Tensor> inputs,
+        Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", graph.Name);
+            w.WriteString("engine", o.Engine);
+            w.WriteNumber("seed", o.Seed);
+            w.WriteStartObject("dims");
+            foreach (var (k, v) in result.Dims.OrderBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
+            w.WriteEndObject();
+            w.WriteStartArray("inputs");
+            foreach (var i in graph.Inputs)
+            {
+                var t = inputs[i.Name];
+                var (origin, detail) = origins[i.Name];
+                w.WriteStartObject();
+                w.WriteString("name", i.Name);
+                WriteType(w, t);
+                w.WriteString("source", origin == Origin.File ? "file" : "random");
+                if (origin == Origin.File) w.WriteString("path", detail);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("weights");
+            w.WriteNumber("tensors", weights.Count);
+            w.WriteNumber("values", weights.Sum(kv => kv.Value.ElementCount));
+            w.WriteString("source", o.Weights != null ? "file" : "initialized");
+            if (o.Weights != null) w.WriteString("path", o.Weights);
+            w.WriteEndObject();
+            w.WriteStartArray("outputs");
+            foreach (var output in result.Outputs)
+            {
+                var s = Summarize(output.Tensor);
+                w.WriteStartObject();
+                w.WriteString("name", output.Name);
+                WriteType(w, output.Tensor);
+                WriteNumber(w, "mean", s.Mean);
+                WriteNumber(w, "std", s.Std);
+                WriteNumber(w, "min", s.Min);
+                WriteNumber(w, "max", s.Max);
+                w.WriteStartArray("first");
+                for (int i = 0; i < s.First.Length; i++)
+                {
+                    var t = output.Tensor;
+                    if (t.DType == DType.Bool) w.WriteBooleanValue(t.GetInt64(i) != 0);
+                    else if (!t.DType.IsFloat()) w.WriteNumberValue(t.GetInt64(i));
+                    else WriteNumberValue(w, t.Get(i));
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (o.Save != null) w.WriteString("saved", o.Save);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void WriteType(Utf8JsonWriter w, Tensor t)
+    {
+        w.WriteString("dtype", t.DType.Name());
+        w.WriteStartArray("shape");
+        foreach (var d in t.Shape) w.WriteNumberValue(d);
+        w.WriteEndArray();
+    }
+
+    /// <summary>JSON has no NaN or infinity: those are written as the strings "nan", "inf" and "-inf".</summary>
+    private static void WriteNumber(Utf8JsonWriter w, string name, double v)
+    {
+        w.WritePropertyName(name);
+        WriteNumberValue(w, v);
+    }
+
+    private static void WriteNumberValue(Utf8JsonWriter w, double v)
+    {
+        if (double.IsFinite(v)) w.WriteNumberValue(v);
+        else w.WriteStringValue(Tensor.FormatFloat(v));
+    }
+}

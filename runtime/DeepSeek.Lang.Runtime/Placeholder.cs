@@ -1,1 +1,0 @@
-namespace DeepSeek.Lang.Runtime; internal static class Placeholder {}
