@@ -9,7 +9,7 @@ namespace DeepSeek.Lang.Runtime.Tests;
 
 public class EagerTests
 {
-    private static EagerResult Run(Graph graph, params (string Name, Tensor Value)[] inputs)
+    private static RunResult Run(Graph graph, params (string Name, Tensor Value)[] inputs)
     {
         using var weights = WeightSet.Initialize(graph, 0);
         return new EagerInterpreter(graph).Run(inputs.ToDictionary(i => i.Name, i => i.Value), weights);

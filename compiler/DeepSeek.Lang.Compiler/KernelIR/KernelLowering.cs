@@ -412,7 +412,7 @@ public sealed class KernelLowering
 
     private KernelBuffer OutputBuffer(Value v)
     {
-        var b = new KernelBuffer("out", v.Type.DType, v.Type.Shape.Dims, BufferRole.Output);
+        var b = new KernelBuffer("out0", v.Type.DType, v.Type.Shape.Dims, BufferRole.Output);
         _outputValue = v;
         _outputBuffer = b;
         return b;

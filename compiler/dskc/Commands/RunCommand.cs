@@ -121,7 +121,7 @@ internal static class RunCommand
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var origins = new Dictionary<string, (Origin Origin, string Detail)>(StringComparer.Ordinal);
         WeightSet? weightSet = null;
-        EagerResult? result = null;
+        RunResult? result = null;
         try
         {
             // Inputs from files.
@@ -182,7 +182,7 @@ internal static class RunCommand
         return (text[..eq].Trim(), text[(eq + 1)..].Trim());
     }
 
-    private static void Save(string dir, Graph graph, Dictionary<string, Tensor> inputs, WeightSet weights, EagerResult result)
+    private static void Save(string dir, Graph graph, Dictionary<string, Tensor> inputs, WeightSet weights, RunResult result)
     {
         try
         {
@@ -250,7 +250,7 @@ internal static class RunCommand
         _ => Tensor.FormatFloat(t.Get(i)),
     };
 
-    private static string Text(Graph graph, RunOptions o, EagerResult result, Dictionary<string, Tensor> inputs,
+    private static string Text(Graph graph, RunOptions o, RunResult result, Dictionary<string, Tensor> inputs,
         Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
     {
         var sb = new StringBuilder();
@@ -287,7 +287,7 @@ internal static class RunCommand
         return sb.ToString();
     }
 
-    private static string Json(Graph graph, RunOptions o, EagerResult result, Dictionary<string, Tensor> inputs,
+    private static string Json(Graph graph, RunOptions o, RunResult result, Dictionary<string, Tensor> inputs,
         Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
     {
         using var stream = new MemoryStream();

@@ -9,10 +9,10 @@ namespace DeepSeek.Lang.Runtime.Eager;
 /// <summary>A named output of a run.</summary>
 public sealed record NamedTensor(string Name, Tensor Tensor);
 
-/// <summary>The outputs of one run (owned: dispose to free them) and the dims it bound.</summary>
-public sealed class EagerResult : IDisposable
+/// <summary>The outputs of one run of any engine (owned: dispose to free them) and the dims it bound.</summary>
+public sealed class RunResult : IDisposable
 {
-    internal EagerResult(IReadOnlyList<NamedTensor> outputs, IReadOnlyDictionary<string, long> dims)
+    public RunResult(IReadOnlyList<NamedTensor> outputs, IReadOnlyDictionary<string, long> dims)
     {
         Outputs = outputs;
         Dims = dims;
@@ -54,7 +54,7 @@ public sealed class EagerInterpreter
     /// Runs the graph. <paramref name="dims"/> are extra bindings (they must agree with the input shapes).
     /// A wrong input (missing, extra, wrong dtype, rank or size) or weight is a <see cref="RuntimeError"/>.
     /// </summary>
-    public EagerResult Run(IReadOnlyDictionary<string, Tensor> inputs, WeightSet weights, IReadOnlyDictionary<string, long>? dims = null)
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, WeightSet weights, IReadOnlyDictionary<string, long>? dims = null)
     {
         var names = string.Join(", ", Graph.Inputs.Select(i => i.Name));
         foreach (var name in inputs.Keys)
@@ -137,7 +137,7 @@ public sealed class EagerInterpreter
                 outputs.Add(new NamedTensor(o.Name, t));
             }
             foreach (var o in Graph.Outputs) owned.Remove(o.Value);
-            return new EagerResult(outputs, bindings);
+            return new RunResult(outputs, bindings);
         }
         finally
         {

@@ -17,6 +17,26 @@ namespace DeepSeek.Lang.Runtime.Tensors;
 public sealed unsafe class Tensor : IDisposable
 {
     private IntPtr _data;
+    private readonly bool _owned = true;
+
+    /// <summary>A tensor over memory someone else owns (an executor's arena); disposing it frees nothing.</summary>
+    private Tensor(DType dtype, ImmutableArray<long> shape, long count, Device device, IntPtr data)
+    {
+        DType = dtype;
+        Shape = shape;
+        ElementCount = count;
+        ByteCount = count * dtype.ByteSize();
+        Device = device;
+        _data = data;
+        _owned = false;
+    }
+
+    /// <summary>
+    /// A view of <paramref name="data"/> as a tensor, without copying or taking ownership: the memory
+    /// must outlive the view. Used by executors to hand arena buffers to kernels written for tensors.
+    /// </summary>
+    public static Tensor View(DType dtype, ReadOnlySpan<long> shape, IntPtr data, Device? device = null) =>
+        new(dtype, shape.ToArray().ToImmutableArray(), CountElements(dtype, shape), device ?? Device.Cpu, data);
 
     private Tensor(DType dtype, ImmutableArray<long> shape, long count, Device device)
     {
@@ -369,7 +389,7 @@ public sealed unsafe class Tensor : IDisposable
     private void Free()
     {
         var p = Interlocked.Exchange(ref _data, IntPtr.Zero);
-        if (p != IntPtr.Zero) Device.Free(p);
+        if (p != IntPtr.Zero && _owned) Device.Free(p);
     }
 
     /// <summary>
