@@ -215,8 +215,7 @@ public sealed class FusionPlanner
         }
         consumer.Nodes.Sort((a, b) => _order[a].CompareTo(_order[b]));
         consumer.Kind = FusionRules.MergedKind(producer, consumer);
-        if (producer.Kind is GroupKind.Reduction or GroupKind.Gemm && consumer.Kind == producer.Kind) consumer.Anchor = producer.Anchor;
-        else if (consumer.Kind == GroupKind.Pointwise) consumer.Anchor = consumer.Nodes[consumer.Nodes.Count - 1];
+        consumer.Anchor = FusionRules.AnchorOf(consumer);
     }
 
     internal IEnumerable<Value> OutputsOf(KernelGroup g) => g.Nodes.SelectMany(n => n.Outputs);

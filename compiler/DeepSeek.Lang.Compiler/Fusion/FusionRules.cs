@@ -62,6 +62,7 @@ internal static class FusionRules
 
     public static GroupKind MergedKind(KernelGroup producer, KernelGroup consumer)
     {
+        if (producer.Kind == GroupKind.Library || consumer.Kind == GroupKind.Library) return GroupKind.Library;
         if (producer.Kind == GroupKind.Gemm || consumer.Kind == GroupKind.Gemm) return GroupKind.Gemm;
         if (producer.Kind == GroupKind.Reduction || consumer.Kind == GroupKind.Reduction) return GroupKind.Reduction;
         return GroupKind.Pointwise;
@@ -88,6 +89,10 @@ internal static class FusionRules
                 return IsGemmPrologue(producer, consumer);
             case (GroupKind.Gemm, GroupKind.Pointwise):
                 return IsGemmEpilogue(producer, consumer);
+            case (GroupKind.Pointwise, GroupKind.Library):
+                return IsStridedOperand(producer, consumer);
+            case (GroupKind.Library, GroupKind.Pointwise):
+                return IsStridedResult(producer, consumer);
             default:
                 return false;
         }
@@ -134,6 +139,32 @@ internal static class FusionRules
         }
         return true;
     }
+
+    /// <summary>Attention reads q, k and v through strides: a transpose that keeps the last axis is free.</summary>
+    private static bool IsStridedOperand(KernelGroup producer, KernelGroup consumer) =>
+        consumer.Anchor.Op == Ops.Attention && producer.Nodes.Count == 1 && producer.Anchor.Op == Ops.Transpose &&
+        KeepsLastAxis(producer.Anchor) && consumer.Anchor.Inputs.Take(3).Contains(producer.Anchor.Output);
+
+    /// <summary>Attention writes its result through strides: a following transpose that keeps the last axis is free.</summary>
+    private static bool IsStridedResult(KernelGroup producer, KernelGroup consumer) =>
+        producer.Anchor.Op == Ops.Attention && consumer.Nodes.Count == 1 && consumer.Anchor.Op == Ops.Transpose &&
+        KeepsLastAxis(consumer.Anchor) && consumer.Anchor.Inputs[0] == producer.Anchor.Output &&
+        !producer.Nodes.Any(n => n.Op == Ops.Transpose && n.Inputs[0] == producer.Anchor.Output);
+
+    private static bool KeepsLastAxis(Node transpose)
+    {
+        var perm = transpose.Attributes.GetInts("perm");
+        return perm.Length > 0 && perm[perm.Length - 1] == perm.Length - 1;
+    }
+
+    /// <summary>The node that gives a group its kind: the matmul, the reduction, the library op, else the last node.</summary>
+    public static Node AnchorOf(KernelGroup group) => group.Kind switch
+    {
+        GroupKind.Gemm => group.Nodes.First(n => n.Op == Ops.MatMul),
+        GroupKind.Reduction => group.Nodes.First(n => KindOf(n) == GroupKind.Reduction),
+        GroupKind.Library => group.Nodes.First(n => KindOf(n) == GroupKind.Library),
+        _ => group.Nodes[group.Nodes.Count - 1],
+    };
 
     /// <summary>A transpose of the last two axes feeding a matrix product is a transposed operand, not a copy.</summary>
     private static bool IsGemmPrologue(KernelGroup producer, KernelGroup consumer)

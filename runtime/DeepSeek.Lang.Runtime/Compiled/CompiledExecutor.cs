@@ -27,16 +27,14 @@ public sealed unsafe class CompiledExecutor : IDisposable
     private readonly Graph _graph;
     private readonly WeightSet _weights;
     private readonly ImmutableArray<Step> _steps;
-    private readonly Dictionary<Value, int> _slots = new();
+    private readonly ImmutableArray<int[]> _freeAfter;
+    private readonly Dictionary<Value, int> _slots;
     private readonly int _slotCount;
-    private readonly ImmutableArray<(int Slot, Value Value)> _outputSlots;
-    private readonly ImmutableArray<(int Slot, GraphInput Input)> _inputSlots;
-    private readonly Dictionary<int, int> _lastUse = new();
-    private readonly HashSet<int> _freshOutputs = new();
+    private readonly Dictionary<int, Tensor> _persistent;
     private IntPtr _arena;
 
     private CompiledExecutor(Graph graph, WeightSet weights, FusionPlan fusion, MemoryPlan memory, string source, ImmutableArray<Step> steps,
-        Dictionary<Value, int> slots)
+        Dictionary<Value, int> slots, Dictionary<int, Tensor> persistent, int constantSteps)
     {
         _graph = graph;
         _weights = weights;
@@ -46,8 +44,9 @@ public sealed unsafe class CompiledExecutor : IDisposable
         _steps = steps;
         _slots = slots;
         _slotCount = slots.Count == 0 ? 0 : slots.Values.Max() + 1;
-        _outputSlots = graph.Outputs.Select(o => (slots[o.Value], o.Value)).ToImmutableArray();
-        _inputSlots = graph.Inputs.Select(i => (slots[i.Value], i)).ToImmutableArray();
+        _persistent = persistent;
+        ConstantSteps = constantSteps;
+        _freeAfter = LastUses(steps, slots, graph);
         _arena = memory.ArenaBytes > 0 ? Device.Cpu.Allocate(memory.ArenaBytes, "the compiled plan's activation arena") : IntPtr.Zero;
     }
 
@@ -57,6 +56,9 @@ public sealed unsafe class CompiledExecutor : IDisposable
 
     /// <summary>The generated C# of this plan's kernels.</summary>
     public string Source { get; }
+
+    /// <summary>Kernel groups that depend only on weights: computed once, when the plan is built.</summary>
+    public int ConstantSteps { get; }
 
     public CompiledPlanSummary Summary => new(Fusion.UnfusedKernels, Fusion.FusedKernels,
         _steps.Count(s => s is GeneratedStep), _steps.Count(s => s is LibraryStep), Memory.ArenaBytes, Memory.UnplannedBytes);
@@ -70,7 +72,8 @@ public sealed unsafe class CompiledExecutor : IDisposable
         weights.CheckAgainst(graph);
 
         var fusion = FusionPlanner.Plan(graph, fuse);
-        var memory = MemoryPlan.Create(fusion, g => g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm);
+        var constant = ConstantGroups(fusion);
+        var memory = MemoryPlan.Create(fusion, g => !constant.Contains(g) && WritesPlannedBuffer(g));
 
         // One slot (a pointer) per value; aliases share their source's slot.
         var slots = new Dictionary<Value, int>();
@@ -91,77 +94,150 @@ public sealed unsafe class CompiledExecutor : IDisposable
         var source = CSharpKernelPrinter.PrintModule("Kernels", lowered.Select(l => l.Kernel.Kernel), graph.Name);
         Type? kernels = lowered.Count > 0 ? KernelCompiler.Load(source).GetType("DeepSeek.Lang.Generated.Kernels", throwOnError: true) : null;
 
-        var steps = ImmutableArray.CreateBuilder<Step>();
         var loweredByGroup = lowered.ToDictionary(l => l.Group, l => l.Kernel);
+        var constantSteps = new List<Step>();
+        var steps = ImmutableArray.CreateBuilder<Step>();
         foreach (var g in fusion.Groups)
         {
-            switch (g.Kind)
+            Step? step = g.Kind switch
             {
-                case GroupKind.Alias:
-                case GroupKind.Constant:
-                    break;
-                case GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k):
-                    {
-                        var method = kernels!.GetMethod(k.Kernel.Name, BindingFlags.Public | BindingFlags.Static)!;
-                        var pointer = (delegate*<nint*, long*, void>)method.MethodHandle.GetFunctionPointer();
-                        if (k.Kernel.Dims.Length > 0) throw new RuntimeError($"dimension {k.Kernel.Dims[0]} is not bound");
-                        steps.Add(new GeneratedStep(g, pointer, k.Bindings.Select(v => slots[v]).ToArray(), Array.Empty<long>()));
-                        break;
-                    }
-                default:
-                    steps.Add(new LibraryStep(g, slots));
-                    break;
-            }
+                GroupKind.Alias or GroupKind.Constant => null,
+                GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k) => Generated(kernels!, g, k, slots),
+                GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
+                _ => new LibraryStep(g, slots),
+            };
+            if (step == null) continue;
+            if (constant.Contains(g)) constantSteps.Add(step);
+            else steps.Add(step);
         }
-        return new CompiledExecutor(graph, weights, fusion, memory, source, steps.ToImmutable(), slots);
+
+        // Weight-only work (stacking expert weights, transposing them) runs now, once.
+        var persistent = new Dictionary<int, Tensor>();
+        if (constantSteps.Count > 0)
+        {
+            var state = new ExecutionState(next);
+            foreach (var w in graph.Weights) state.Pointers[slots[w.Value]] = weights[w.Name].Data;
+            foreach (var g in constant)
+                foreach (var v in g.Outputs)
+                    if (WritesPlannedBuffer(g))
+                    {
+                        var t = Tensor.Zeros(v.Type.DType, v.Type.Shape.ToConcrete());
+                        state.Pointers[slots[v]] = t.Data;
+                        persistent[slots[v]] = t;
+                    }
+            foreach (var step in constantSteps) step.Run(state);
+            foreach (var g in constant)
+                foreach (var v in g.Outputs)
+                    if (state.Owned[slots[v]] is { } owned)
+                    {
+                        persistent[slots[v]] = owned;
+                        state.Owned[slots[v]] = null;
+                    }
+            state.Dispose();
+        }
+        return new CompiledExecutor(graph, weights, fusion, memory, source, steps.ToImmutable(), slots, persistent, constantSteps.Count);
+    }
+
+    private static Step Generated(Type kernels, KernelGroup g, LoweredKernel k, Dictionary<Value, int> slots)
+    {
+        var method = kernels.GetMethod(k.Kernel.Name, BindingFlags.Public | BindingFlags.Static)!;
+        var pointer = (delegate*<nint*, long*, void>)method.MethodHandle.GetFunctionPointer();
+        if (k.Kernel.Dims.Length > 0) throw new RuntimeError($"dimension {k.Kernel.Dims[0]} is not bound");
+        return new GeneratedStep(g, pointer, k.Bindings.Select(v => slots[v]).ToArray(), Array.Empty<long>());
+    }
+
+    /// <summary>Groups whose inputs are all weights or other such groups' outputs.</summary>
+    private static HashSet<KernelGroup> ConstantGroups(FusionPlan fusion)
+    {
+        var staticValues = new HashSet<Value>(fusion.Graph.Weights.Select(w => w.Value));
+        var result = new HashSet<KernelGroup>();
+        foreach (var g in fusion.Groups)
+        {
+            if (g.Kind == GroupKind.Constant) continue;
+            bool fromWeights = g.Inputs.Length > 0 && g.Inputs.All(staticValues.Contains) && g.Nodes.All(n => n.Op != Ops.Randn);
+            if (!fromWeights) continue;
+            if (g.Kind != GroupKind.Alias) result.Add(g);
+            foreach (var n in g.Nodes)
+                foreach (var o in n.Outputs) staticValues.Add(o);
+        }
+        return result;
+    }
+
+    /// <summary>Kernels that write into a buffer given to them (the others allocate their results).</summary>
+    private static bool WritesPlannedBuffer(KernelGroup g) => g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g);
+
+    private static bool IsAttention(KernelGroup g) => g.Kind == GroupKind.Library && g.Anchor.Op == Ops.Attention && g.Anchor.Inputs[0].Type.DType == DType.F32;
+
+    /// <summary>For each step, the owned (library-made) results no later step or output needs.</summary>
+    private static ImmutableArray<int[]> LastUses(ImmutableArray<Step> steps, Dictionary<Value, int> slots, Graph graph)
+    {
+        var last = new Dictionary<int, int>();
+        for (int i = 0; i < steps.Length; i++)
+            foreach (var v in steps[i].Group.Inputs.Concat(steps[i].Group.Outputs))
+                if (slots.TryGetValue(v, out var s) && s >= 0) last[s] = i;
+        var keep = new HashSet<int>(graph.Outputs.Select(o => slots[o.Value]));
+        var result = new List<int>[steps.Length];
+        for (int i = 0; i < steps.Length; i++) result[i] = new List<int>();
+        foreach (var kv in last)
+            if (!keep.Contains(kv.Key)) result[kv.Value].Add(kv.Key);
+        return result.Select(l => l.ToArray()).ToImmutableArray();
     }
 
     /// <summary>Runs the plan on named inputs (types must match the graph's exactly).</summary>
     public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs)
     {
         var state = new ExecutionState(_slotCount);
-        foreach (var (slot, input) in _inputSlots)
+        foreach (var input in _graph.Inputs)
         {
             if (!inputs.TryGetValue(input.Name, out var t))
                 throw new RuntimeError($"missing input '{input.Name}' ({input.Value.Type})");
             var type = input.Value.Type;
             if (t.DType != type.DType || !t.Shape.SequenceEqual(type.Shape.ToConcrete()))
                 throw new RuntimeError($"input '{input.Name}': expected {type}, got {t.TypeText()}");
-            state.Pointers[slot] = t.Data;
+            state.Pointers[_slots[input.Value]] = t.Data;
         }
         foreach (var w in _graph.Weights) state.Pointers[_slots[w.Value]] = _weights[w.Name].Data;
+        foreach (var kv in _persistent) state.Pointers[kv.Key] = kv.Value.Data;
         foreach (var kv in Memory.Offsets)
             if (_slots.TryGetValue(kv.Key, out var s) && s >= 0) state.Pointers[s] = _arena + (nint)kv.Value;
 
-        // Outputs (and values that outputs alias) get buffers the caller will own.
-        var results = new List<NamedTensor>();
+        // Outputs (and the values outputs alias) written by kernels get buffers the caller will own.
         foreach (var o in _graph.Outputs)
         {
             int slot = _slots[o.Value];
-            if (state.Pointers[slot] != IntPtr.Zero || state.Owned[slot] != null) continue;
-            if (ProducedByLibrary(o.Value)) continue;
+            if (state.Pointers[slot] != IntPtr.Zero || !WrittenByKernel(o.Value)) continue;
             var t = Tensor.Zeros(o.Value.Type.DType, o.Value.Type.Shape.ToConcrete());
             state.Owned[slot] = t;
             state.Pointers[slot] = t.Data;
         }
 
+        var results = new List<NamedTensor>();
         try
         {
-            foreach (var step in _steps) step.Run(state);
+            for (int i = 0; i < _steps.Length; i++)
+            {
+                _steps[i].Run(state);
+                foreach (var slot in _freeAfter[i])
+                {
+                    if (state.Owned[slot] is not { } t) continue;
+                    t.Dispose();
+                    state.Owned[slot] = null;
+                    state.Pointers[slot] = IntPtr.Zero;
+                }
+            }
             foreach (var o in _graph.Outputs)
             {
                 int slot = _slots[o.Value];
-                var owned = state.Owned[slot];
                 var shape = o.Value.Type.Shape.ToConcrete();
                 Tensor t;
-                if (owned != null && owned.Shape.SequenceEqual(shape))
+                if (state.Owned[slot] is { } owned && owned.Shape.SequenceEqual(shape) && !results.Any(r => ReferenceEquals(r.Tensor, owned)))
                 {
                     t = owned;
                     state.Owned[slot] = null;
                 }
                 else
                 {
-                    // An output that is an input, a weight, or a reshaped view: copy it out.
+                    // An output that is an input, a weight, a constant or a reshaped view of another output: copy it.
                     t = Tensor.Zeros(o.Value.Type.DType, shape);
                     Buffer.MemoryCopy((void*)state.Pointers[slot], (void*)t.Data, t.ByteCount, t.ByteCount);
                 }
@@ -175,13 +251,15 @@ public sealed unsafe class CompiledExecutor : IDisposable
         return new RunResult(results, new Dictionary<string, long>());
     }
 
-    private bool ProducedByLibrary(Value v) =>
-        Fusion.Groups.FirstOrDefault(g => g.Outputs.Contains(v)) is { } g && !(g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm);
+    private bool WrittenByKernel(Value v) =>
+        Fusion.Groups.FirstOrDefault(g => g.Outputs.Contains(v)) is { } g && WritesPlannedBuffer(g);
 
     public void Dispose()
     {
         var p = Interlocked.Exchange(ref _arena, IntPtr.Zero);
         if (p != IntPtr.Zero) Device.Cpu.Free(p);
+        foreach (var t in _persistent.Values) t.Dispose();
+        _persistent.Clear();
     }
 
     // ------------------------------------------------------------------ steps
@@ -236,6 +314,100 @@ public sealed unsafe class CompiledExecutor : IDisposable
             nint* buffers = stackalloc nint[_slots.Length];
             for (int i = 0; i < _slots.Length; i++) buffers[i] = state.Pointers[_slots[i]];
             fixed (long* dims = _dims) _kernel(buffers, dims);
+        }
+    }
+
+    /// <summary>
+    /// Attention as one kernel (see <see cref="Kernels.Cpu.AttentionKernel"/>); transposes fused into the
+    /// group become strides of its operands or of its result.
+    /// </summary>
+    private sealed class AttentionStep : Step
+    {
+        private readonly int _q, _k, _v, _o, _mask;
+        private readonly long[] _qs, _ks, _vs, _os, _ms;
+        private readonly int _b, _h, _hkv, _tq, _tk, _dh, _dv;
+        private readonly float _scale;
+        private readonly bool _causal, _boolMask;
+
+        public AttentionStep(KernelGroup group, Dictionary<Value, int> slots) : base(group)
+        {
+            var a = group.Anchor;
+            var (q, qs) = Operand(group, a.Inputs[0]);
+            var (k, ks) = Operand(group, a.Inputs[1]);
+            var (v, vs) = Operand(group, a.Inputs[2]);
+            (_q, _qs) = (slots[q], qs);
+            (_k, _ks) = (slots[k], ks);
+            (_v, _vs) = (slots[v], vs);
+            var qt = a.Inputs[0].Type.Shape.ToConcrete();
+            var kt = a.Inputs[1].Type.Shape.ToConcrete();
+            var vt = a.Inputs[2].Type.Shape.ToConcrete();
+            (_b, _h, _tq, _dh) = ((int)qt[0], (int)qt[1], (int)qt[2], (int)qt[3]);
+            (_hkv, _tk, _dv) = ((int)kt[1], (int)kt[2], (int)vt[3]);
+            _scale = (float)a.Attributes.GetFloat("scale", 1.0 / Math.Sqrt(_dh));
+            _causal = a.Attributes.GetBool("causal");
+
+            // The result: written in place, or through the strides of a transpose that follows it.
+            var output = group.Outputs[0];
+            _o = slots[output];
+            var outStrides = Contiguous(output.Type.Shape.ToConcrete());
+            if (output != a.Output)
+            {
+                var perm = group.Nodes.First(n => n.Op == Ops.Transpose && n.Inputs[0] == a.Output).Attributes.GetInts("perm");
+                var strides = new long[4];
+                for (int axis = 0; axis < 4; axis++) strides[perm[axis]] = outStrides[axis];
+                outStrides = strides;
+            }
+            _os = outStrides;
+
+            _mask = -1;
+            _ms = Array.Empty<long>();
+            if (a.Inputs.Length == 4)
+            {
+                var m = a.Inputs[3];
+                _mask = slots[m];
+                _boolMask = m.Type.DType == DType.Bool;
+                var ms = m.Type.Shape.ToConcrete();
+                var cs = Contiguous(ms);
+                _ms = new long[4];
+                for (int axis = 0; axis < 4; axis++)
+                {
+                    int at = axis - (4 - ms.Length);
+                    _ms[axis] = at < 0 || ms[at] == 1 ? 0 : cs[at];
+                }
+            }
+        }
+
+        /// <summary>The buffer an operand is read from, and its strides: a transpose in the group is a permutation of strides.</summary>
+        private static (Value Buffer, long[] Strides) Operand(KernelGroup group, Value operand)
+        {
+            var transpose = group.Nodes.FirstOrDefault(n => n.Op == Ops.Transpose && n.Output == operand);
+            if (transpose == null) return (operand, Contiguous(operand.Type.Shape.ToConcrete()));
+            var source = transpose.Inputs[0];
+            var baseStrides = Contiguous(source.Type.Shape.ToConcrete());
+            var perm = transpose.Attributes.GetInts("perm");
+            return (source, perm.Select(p => baseStrides[(int)p]).ToArray());
+        }
+
+        private static long[] Contiguous(long[] shape)
+        {
+            var strides = new long[shape.Length];
+            long s = 1;
+            for (int i = shape.Length - 1; i >= 0; i--)
+            {
+                strides[i] = s;
+                s *= shape[i];
+            }
+            return strides;
+        }
+
+        public override void Run(ExecutionState state)
+        {
+            var q = new Kernels.Cpu.AttentionOperand((float*)state.Pointers[_q], _qs[0], _qs[1], _qs[2]);
+            var k = new Kernels.Cpu.AttentionOperand((float*)state.Pointers[_k], _ks[0], _ks[1], _ks[2]);
+            var v = new Kernels.Cpu.AttentionOperand((float*)state.Pointers[_v], _vs[0], _vs[1], _vs[2]);
+            var o = new Kernels.Cpu.AttentionOperand((float*)state.Pointers[_o], _os[0], _os[1], _os[2]);
+            var mask = _mask < 0 ? default : new Kernels.Cpu.AttentionMask((void*)state.Pointers[_mask], _boolMask, _ms[0], _ms[1], _ms[2], _ms[3]);
+            Kernels.Cpu.AttentionKernel.Run(q, k, v, o, mask, _b, _h, _hkv, _tq, _tk, _dh, _dv, _scale, _causal);
         }
     }
 

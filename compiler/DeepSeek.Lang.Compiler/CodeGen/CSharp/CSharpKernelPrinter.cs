@@ -195,7 +195,9 @@ public static class CSharpKernelPrinter
         {
             var v = f.Variable;
             var n = DimText(f.Extent);
-            var accumulators = f.Body.OfType<KAccumulate>().Select(a => a.Name).Distinct().ToList();
+            // A block of its own: each pass of a reduction declares its loop variable again.
+            Line("{");
+            _indent++;
             Line($"long {v} = 0;");
             foreach (var (width, lanes) in new[] { ("512", 16), ("256", 8) })
             {
@@ -228,9 +230,10 @@ public static class CSharpKernelPrinter
                 _indent--;
                 Line("}");
             }
-            _ = accumulators;
             Line($"for (; {v} < {n}; {v}++)");
             Block(f.Body);
+            _indent--;
+            Line("}");
         }
 
         private string Vector(KExpr e, string v, string width)
