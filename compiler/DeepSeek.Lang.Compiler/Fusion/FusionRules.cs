@@ -127,15 +127,22 @@ internal static class FusionRules
 
     private static bool IsAfter(Node user, Node anchor, KernelGroup group) => group.Nodes.IndexOf(user) > group.Nodes.IndexOf(anchor);
 
-    /// <summary>The consumer applies elementwise ops to the reduction's result, in the result's space.</summary>
+    /// <summary>
+    /// The consumer applies elementwise ops to the reduction's result, either in the result's space
+    /// or, for a per-row result broadcast back over its row (x - mean(x)), in the reduction's input space.
+    /// </summary>
     private static bool IsEpilogue(KernelGroup producer, KernelGroup consumer)
     {
+        var anchor = producer.Anchor;
         var resultShape = producer.Nodes[producer.Nodes.Count - 1].Output.Type.Shape;
+        var inputShape = anchor.Inputs[0].Type.Shape;
+        bool perRow = anchor.Output.Type.Rank == inputShape.Rank; // keepdim, softmax, norms
         foreach (var n in consumer.Nodes)
         {
             if (n.Op == Ops.Full) continue;
             if (IsView(n)) return false;
-            if (!n.Outputs[0].Type.Shape.Equals(resultShape)) return false;
+            var shape = n.Outputs[0].Type.Shape;
+            if (!shape.Equals(resultShape) && !(perRow && shape.Equals(inputShape))) return false;
         }
         return true;
     }

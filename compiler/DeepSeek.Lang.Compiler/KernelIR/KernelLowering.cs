@@ -176,6 +176,14 @@ public sealed class KernelLowering
                     rowBody.AddRange(Pass((x, _) => new KAccumulate("acc", op, x)));
                     KExpr result = new KRef("acc", dtype);
                     if (anchor.Op.Name == "mean") result = new KBinary("div", result, Length(), dtype);
+                    if (output.Type.Shape.Equals(shape) && !anchor.Output.Type.Shape.Equals(shape))
+                    {
+                        // The result broadcast back over its row: a second pass stores the epilogue per element.
+                        rowBody.Add(new KLet("red", result));
+                        var red = new KRef("red", dtype);
+                        rowBody.AddRange(Pass((_, stmts) => StoreElement(anchor, red, output, outBuffer, inputCoords, stmts)));
+                        break;
+                    }
                     rowBody.AddRange(StoreEpilogue(anchor, result, output, outBuffer, rowCoords, ReducedOutputCoords(anchor, rowCoords)));
                     break;
                 }
