@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using DeepSeek.Lang.Compiler.Fusion;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Passes;
+using DeepSeek.Lang.Compiler.Planning;
 using DeepSeek.Lang.Compiler.Shapes;
 
 namespace DeepSeek.Lang.Compiler.Analysis;
@@ -36,6 +38,18 @@ public sealed class ModelReport
     public long WeightsBytes { get; private init; }
 
     public int Ops { get; private init; }
+
+    /// <summary>Kernels with one kernel per op (reshapes excluded, they copy nothing).</summary>
+    public int UnfusedKernels { get; private init; }
+
+    /// <summary>Kernels after fusion.</summary>
+    public int FusedKernels { get; private init; }
+
+    /// <summary>The activation arena the memory planner lays out: the peak of intermediate memory.</summary>
+    public long PeakActivationBytes { get; private init; }
+
+    /// <summary>All intermediates with a buffer each, never reused.</summary>
+    public long UnplannedActivationBytes { get; private init; }
 
     public ImmutableSortedDictionary<string, long> Dims { get; private init; } = ImmutableSortedDictionary<string, long>.Empty;
 
@@ -92,6 +106,9 @@ public sealed class ModelReport
             useful += flops;
         }
 
+        var fusion = FusionPlanner.Plan(concrete);
+        var memory = MemoryPlan.Create(fusion);
+
         long tokens = 1;
         if (concrete.Outputs.Length > 0)
         {
@@ -109,6 +126,10 @@ public sealed class ModelReport
             Tokens = tokens,
             WeightsBytes = bytes,
             Ops = graph.Nodes.Length,
+            UnfusedKernels = fusion.UnfusedKernels,
+            FusedKernels = fusion.FusedKernels,
+            PeakActivationBytes = memory.ArenaBytes,
+            UnplannedActivationBytes = memory.UnplannedBytes,
             Dims = bound.ToImmutableSortedDictionary(StringComparer.Ordinal),
             DefaultedDims = defaulted.ToImmutable(),
         };
@@ -127,7 +148,9 @@ public sealed class ModelReport
         w.Value("model", Model);
         w.BeginObject("parameters").Value("total", TotalParameters).Value("active", ActiveParameters).EndObject();
         w.BeginObject("flops").Value("forward", ForwardFlops).Value("per_token", FlopsPerToken).Value("executed", ExecutedFlops).EndObject();
-        w.BeginObject("memory").Value("weights_bytes", WeightsBytes).EndObject();
+        w.BeginObject("memory").Value("weights_bytes", WeightsBytes).Value("peak_activation_bytes", PeakActivationBytes)
+            .Value("unplanned_activation_bytes", UnplannedActivationBytes).EndObject();
+        w.BeginObject("kernels").Value("unfused", UnfusedKernels).Value("fused", FusedKernels).EndObject();
         w.Value("ops", Ops);
         w.Value("tokens", Tokens);
         w.BeginObject("dims");

@@ -66,6 +66,27 @@ public sealed class GraphBuilder
         return v;
     }
 
+    /// <summary>
+    /// Takes over another graph's weights as they are (same values), which is what passes do:
+    /// rewrites never change weights, and there may be tens of thousands of them.
+    /// </summary>
+    public void AdoptWeights(ImmutableArray<Weight> weights)
+    {
+        foreach (var w in weights)
+        {
+            _weights.Add(w);
+            _weightsByName[w.Name] = w;
+            if (w.Value.Id >= _nextId) _nextId = w.Value.Id + 1;
+        }
+    }
+
+    /// <summary>Takes over a graph input as it is (same value).</summary>
+    public void AdoptInput(GraphInput input)
+    {
+        _inputs.Add(input);
+        if (input.Value.Id >= _nextId) _nextId = input.Value.Id + 1;
+    }
+
     public Weight? FindWeight(string name) => _weightsByName.TryGetValue(name, out var w) ? w : null;
 
     public void AddRouting(RoutingGroup group) => _routing.Add(group);

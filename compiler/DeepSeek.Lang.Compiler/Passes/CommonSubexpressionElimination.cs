@@ -22,9 +22,8 @@ public sealed class CommonSubexpressionElimination : IPass
                 for (int i = 0; i < node.Outputs.Length; i++) r.Replace(node.Outputs[i], existing.Outputs[i]);
                 return true;
             }
-            var copy = r.Emit(node.Op, inputs, node.Attributes);
-            for (int i = 0; i < node.Outputs.Length; i++) r.Replace(node.Outputs[i], copy.Outputs[i]);
-            seen[key] = copy;
+            r.Keep(node);
+            seen[key] = r.ProducerOf(r.Map(node.Outputs[0]))!;
             return true;
         });
     }

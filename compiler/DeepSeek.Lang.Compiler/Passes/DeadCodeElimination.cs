@@ -19,6 +19,11 @@ public sealed class DeadCodeElimination : IPass
             foreach (var input in node.Inputs) live.Add(input);
         }
         if (keep.Count == graph.Nodes.Length) return graph;
-        return GraphRewriter.Rewrite(graph, (_, node) => !keep.Contains(node));
+        return GraphRewriter.Rewrite(graph, (r, node) =>
+        {
+            if (keep.Contains(node)) return false;
+            r.MarkChanged();
+            return true;
+        });
     }
 }

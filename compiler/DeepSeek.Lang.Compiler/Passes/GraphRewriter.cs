@@ -47,7 +47,14 @@ public sealed class GraphRewriter
     public ImmutableArray<Value> MapInputs(Node node) => node.Inputs.Select(Map).ToImmutableArray();
 
     /// <summary>Uses of <paramref name="original"/> become uses of <paramref name="replacement"/>.</summary>
-    public void Replace(Value original, Value replacement) => _map[original] = replacement;
+    public void Replace(Value original, Value replacement)
+    {
+        _map[original] = replacement;
+        Changed = true;
+    }
+
+    /// <summary>Records that the rule changed the graph without replacing a value (it dropped a node).</summary>
+    public void MarkChanged() => Changed = true;
 
     /// <summary>Adds a node in place of the current one (inheriting its origin and routing group).</summary>
     public Node Emit(Op op, IReadOnlyList<Value> inputs, Attributes attributes)
@@ -63,27 +70,61 @@ public sealed class GraphRewriter
 
     public Value Emit1(Op op, Attributes attributes, params Value[] inputs) => Emit(op, inputs, attributes).Output;
 
-    /// <summary>Copies the current node with its inputs mapped.</summary>
+    /// <summary>
+    /// Copies the current node with its inputs mapped. When the inputs keep their types and no dims
+    /// are being bound, the node keeps its output types too, so it need not be typed again.
+    /// </summary>
     public void Keep(Node node)
     {
-        var copy = Emit(node.Op, MapInputs(node), node.Attributes);
+        Node copy;
+        var inputs = MapInputs(node);
+        if (Binding == null && SameTypes(node.Inputs, inputs))
+        {
+            Builder.CurrentRoutingGroup = node.RoutingGroup;
+            copy = Builder.AddTyped(node.Op, inputs, node.Attributes, node.Outputs.Select(o => o.Type).ToArray(), node.Origin);
+            foreach (var o in copy.Outputs) _producers[o] = copy;
+        }
+        else
+        {
+            copy = Emit(node.Op, inputs, node.Attributes);
+        }
         for (int i = 0; i < node.Outputs.Length; i++) _map[node.Outputs[i]] = copy.Outputs[i];
     }
 
+    private static bool SameTypes(ImmutableArray<Value> before, ImmutableArray<Value> after)
+    {
+        for (int i = 0; i < before.Length; i++)
+            if (!ReferenceEquals(before[i].Type, after[i].Type) && !before[i].Type.Equals(after[i].Type)) return false;
+        return true;
+    }
+
+    /// <summary>True when some rule replaced or dropped a node (the result then differs from the source graph).</summary>
+    public bool Changed { get; private set; }
+
     /// <summary>
-    /// Rebuilds <paramref name="graph"/>; <paramref name="rule"/> returns true when it has emitted
-    /// a replacement (and called <see cref="Replace"/> for every output), false to keep the node.
+    /// Rebuilds <paramref name="graph"/>; <paramref name="rule"/> returns true when it has handled the
+    /// node (emitted a replacement and called <see cref="Replace"/> for every output, dropped it with
+    /// <see cref="MarkChanged"/>, or kept it itself), false to have it kept as it is.
     /// </summary>
     public static Graph Rewrite(Graph graph, Func<GraphRewriter, Node, bool> rule, Func<string, Dim?>? binding = null)
     {
         var r = new GraphRewriter(graph, binding);
+        // Weights (and, when no dims are bound, inputs) carry over as the same values.
+        r.Builder.AdoptWeights(graph.Weights);
+        foreach (var w in graph.Weights) r._map[w.Value] = w.Value;
         foreach (var input in graph.Inputs)
         {
-            var type = binding == null ? input.Value.Type : input.Value.Type.WithShape(input.Value.Type.Shape.Substitute(binding));
-            r._map[input.Value] = r.Builder.AddInput(input.Name, type);
+            if (binding == null)
+            {
+                r.Builder.AdoptInput(input);
+                r._map[input.Value] = input.Value;
+            }
+            else
+            {
+                var type = input.Value.Type.WithShape(input.Value.Type.Shape.Substitute(binding));
+                r._map[input.Value] = r.Builder.AddInput(input.Name, type);
+            }
         }
-        foreach (var w in graph.Weights)
-            r._map[w.Value] = r.Builder.AddWeight(w.Name, w.Kind, w.Value.Type, w.Init);
         foreach (var g in graph.Routing)
             r.Builder.AddRouting(binding == null ? g : g.SubstituteDims(binding));
         foreach (var node in graph.Nodes)
@@ -93,7 +134,8 @@ public sealed class GraphRewriter
         }
         r.Current = null;
         foreach (var o in graph.Outputs) r.Builder.AddOutput(o.Name, r.Map(o.Value));
-        return r.Builder.ToGraph();
+        // A rewrite that changed nothing gives back the graph it was given, so pipelines can stop.
+        return r.Changed || binding != null ? r.Builder.ToGraph() : graph;
     }
 
     /// <summary>How many nodes use each value (graph outputs count as uses).</summary>

@@ -79,9 +79,9 @@ public sealed class Optimizer
     {
         for (int round = 0; round < maxRounds; round++)
         {
-            var before = Fingerprint(graph);
+            var before = graph;
             foreach (var pass in _passes) graph = Apply(pass, graph);
-            if (Fingerprint(graph) == before) break;
+            if (ReferenceEquals(graph, before)) break;
         }
         return graph;
     }
@@ -94,6 +94,4 @@ public sealed class Optimizer
         return result;
     }
 
-    /// <summary>Cheap identity of a graph's shape: a round that leaves it unchanged ends the loop.</summary>
-    private static string Fingerprint(Graph graph) => string.Join(";", graph.Nodes.Select(n => n.Op.Name + n.Attributes));
 }

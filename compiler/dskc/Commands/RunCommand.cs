@@ -21,8 +21,8 @@ namespace DeepSeek.Lang.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    /// <summary>The engines <c>--engine</c> accepts; the compiled engine joins this list when it exists.</summary>
-    public static readonly string[] Engines = { "eager" };
+    /// <summary>The engines <c>--engine</c> accepts.</summary>
+    public static readonly string[] Engines = { "compiled", "eager" };
 
     /// <summary>How many leading values of each output are printed.</summary>
     public const int FirstValues = 8;
@@ -35,7 +35,7 @@ internal static class RunCommand
         var seed = new Option<long>("--seed") { Description = "Seed for the initial weights and the random inputs (default 0).", DefaultValueFactory = _ => 0 };
         var weights = new Option<string?>("--weights") { Description = "Load the weights from a safetensors file instead of initialising them." };
         var inputs = new Option<string[]>("--input", "-i") { Description = "Take an input from a .npy file, NAME=PATH. Repeatable; inputs not given are random." };
-        var engine = new Option<string>("--engine") { Description = "How to run the graph: eager (the reference interpreter).", DefaultValueFactory = _ => "eager" }
+        var engine = new Option<string>("--engine") { Description = "How to run the graph: compiled (fused, generated kernels; the default) or eager (the reference interpreter).", DefaultValueFactory = _ => "compiled" }
             .AcceptOnlyFromAmong(Engines);
         var save = new Option<string?>("--save") { Description = "Write the inputs (NAME.npy), outputs (output.npy or output0.npy, …) and weights (weights.safetensors) to this folder." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout." };
@@ -49,7 +49,7 @@ internal static class RunCommand
         {
             var options = new RunOptions(
                 parse.GetValue(file)!, parse.GetValue(model), parse.GetValue(dims) ?? Array.Empty<string>(), parse.GetValue(seed),
-                parse.GetValue(weights), parse.GetValue(inputs) ?? Array.Empty<string>(), parse.GetValue(engine) ?? "eager",
+                parse.GetValue(weights), parse.GetValue(inputs) ?? Array.Empty<string>(), parse.GetValue(engine) ?? "compiled",
                 parse.GetValue(save), parse.GetValue(json), parse.GetValue(excerpts), parse.GetValue(root));
             try
             {
@@ -155,11 +155,14 @@ internal static class RunCommand
 
             weightSet = o.Weights != null ? WeightSet.Load(o.Weights, graph) : WeightSet.Initialize(graph, o.Seed);
 
-            result = o.Engine switch
+            var mode = o.Engine switch
             {
-                "eager" => new EagerInterpreter(graph).Run(tensors, weightSet, bound),
+                "eager" => Engine.Eager,
+                "compiled" => Engine.Compiled,
                 _ => throw new RuntimeError($"unknown engine '{o.Engine}'; engines are {string.Join(", ", Engines)}"),
             };
+            using (var runner = new ModelRunner(compilation, symbol, weightSet, mode))
+                result = runner.Run(tensors, bound);
 
             if (o.Save != null) Save(o.Save, graph, tensors, weightSet, result);
 
