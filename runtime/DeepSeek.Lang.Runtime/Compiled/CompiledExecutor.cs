@@ -104,6 +104,7 @@ public sealed unsafe class CompiledExecutor : IDisposable
                 GroupKind.Alias or GroupKind.Constant => null,
                 GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k) => Generated(kernels!, g, k, slots),
                 GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
+                GroupKind.Library when FastStep.Handles(g) => new FastStep(g, slots),
                 _ => new LibraryStep(g, slots),
             };
             if (step == null) continue;
@@ -164,7 +165,8 @@ public sealed unsafe class CompiledExecutor : IDisposable
     }
 
     /// <summary>Kernels that write into a buffer given to them (the others allocate their results).</summary>
-    private static bool WritesPlannedBuffer(KernelGroup g) => g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g);
+    private static bool WritesPlannedBuffer(KernelGroup g) =>
+        g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g) || FastStep.Handles(g);
 
     private static bool IsAttention(KernelGroup g) => g.Kind == GroupKind.Library && g.Anchor.Op == Ops.Attention && g.Anchor.Inputs[0].Type.DType == DType.F32;
 
@@ -408,6 +410,96 @@ public sealed unsafe class CompiledExecutor : IDisposable
             var o = new Kernels.Cpu.AttentionOperand((float*)state.Pointers[_o], _os[0], _os[1], _os[2]);
             var mask = _mask < 0 ? default : new Kernels.Cpu.AttentionMask((void*)state.Pointers[_mask], _boolMask, _ms[0], _ms[1], _ms[2], _ms[3]);
             Kernels.Cpu.AttentionKernel.Run(q, k, v, o, mask, _b, _h, _hkv, _tq, _tk, _dh, _dv, _scale, _causal);
+        }
+    }
+
+    /// <summary>Single library ops with a fast kernel that writes into the planned buffer.</summary>
+    private sealed class FastStep : Step
+    {
+        private readonly Node _node;
+        private readonly int[] _inputs;
+        private readonly int[] _outputs;
+
+        public FastStep(KernelGroup group, Dictionary<Value, int> slots) : base(group)
+        {
+            _node = group.Anchor;
+            _inputs = _node.Inputs.Select(v => slots[v]).ToArray();
+            _outputs = _node.Outputs.Select(v => slots[v]).ToArray();
+        }
+
+        public static bool Handles(KernelGroup g)
+        {
+            if (g.Kind != GroupKind.Library || g.Nodes.Count != 1) return false;
+            var n = g.Anchor;
+            return n.Op.Name switch
+            {
+                "index_select" => n.Inputs[1].Type.DType == DType.I64,
+                "scatter_add" => n.Inputs[0].Type.DType == DType.F32 && n.Inputs[1].Type.DType == DType.I64,
+                "topk" => n.Inputs[0].Type.DType == DType.F32 && (n.Attributes.GetInt("axis") == -1 || n.Attributes.GetInt("axis") == n.Inputs[0].Type.Rank - 1),
+                "cumsum" => n.Inputs[0].Type.DType == DType.I64 && n.Inputs[0].Type.Rank == 2 && n.Attributes.GetInt("axis") == 0,
+                _ => false,
+            };
+        }
+
+        public override void Run(ExecutionState state)
+        {
+            // An output no one reads (topk's values, say) is not planned: give it scratch space.
+            Tensor?[]? scratch = null;
+            for (int i = 0; i < _outputs.Length; i++)
+            {
+                if (state.Pointers[_outputs[i]] != IntPtr.Zero) continue;
+                scratch ??= new Tensor?[_outputs.Length];
+                var t = _node.Outputs[i].Type;
+                scratch[i] = Tensor.Zeros(t.DType, t.Shape.ToConcrete());
+            }
+            try
+            {
+                Compute(state, scratch);
+            }
+            finally
+            {
+                if (scratch != null)
+                    foreach (var t in scratch) t?.Dispose();
+            }
+        }
+
+        private void Compute(ExecutionState state, Tensor?[]? scratch)
+        {
+            var n = _node;
+            var x = n.Inputs[0].Type;
+            var shape = x.Shape.ToConcrete();
+            nint In(int i) => state.Pointers[_inputs[i]];
+            nint Out(int i) => scratch?[i] is { } t ? t.Data : state.Pointers[_outputs[i]];
+            switch (n.Op.Name)
+            {
+                case "index_select":
+                    {
+                        int axis = (int)(n.Attributes.GetInt("axis") is var a && a < 0 ? a + x.Rank : a);
+                        long outer = 1, inner = 1;
+                        for (int i = 0; i < axis; i++) outer *= shape[i];
+                        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+                        long count = n.Inputs[1].Type.Shape.ToConcrete().Aggregate(1L, (p, d) => p * d);
+                        Kernels.Cpu.IndexKernels.IndexSelect((byte*)In(0), outer, shape[axis], inner, x.DType.ByteSize(), (long*)In(1), count, (byte*)Out(0));
+                        break;
+                    }
+                case "scatter_add":
+                    {
+                        long width = shape.Skip(1).Aggregate(1L, (p, d) => p * d);
+                        long size = n.Outputs[0].Type.Shape.ToConcrete()[0];
+                        Kernels.Cpu.IndexKernels.ScatterAddF32((float*)In(0), shape[0], width, (long*)In(1), size, (float*)Out(0));
+                        break;
+                    }
+                case "topk":
+                    {
+                        int last = shape[^1] is var w ? (int)w : 0;
+                        long rows = shape.Take(shape.Length - 1).Aggregate(1L, (p, d) => p * d);
+                        Kernels.Cpu.IndexKernels.TopKF32((float*)In(0), rows, last, (int)n.Attributes.GetInt("k"), (float*)Out(0), (long*)Out(1));
+                        break;
+                    }
+                case "cumsum":
+                    Kernels.Cpu.IndexKernels.CumSumRowsI64((long*)In(0), shape[0], shape[1], (long*)Out(0));
+                    break;
+            }
         }
     }
 

@@ -1,0 +1,121 @@
+using System.Runtime.Intrinsics;
+
+namespace DeepSeek.Lang.Runtime.Kernels.Cpu;
+
+/// <summary>
+/// Data-movement kernels of the compiled engine, written into buffers the executor gives them:
+/// index_select, scatter_add, top-k and cumulative sums. Out-of-range indices raise a RuntimeError
+/// naming the op, as the reference kernels do.
+/// </summary>
+public static unsafe class IndexKernels
+{
+    /// <summary>
+    /// index_select along an axis: x viewed as [outer, size, inner] elements of <paramref name="elementBytes"/>,
+    /// index [count] gives [outer, count, inner]. Rows are copied whole.
+    /// </summary>
+    public static void IndexSelect(byte* x, long outer, long size, long inner, int elementBytes, long* index, long count, byte* output)
+    {
+        long rowBytes = inner * elementBytes;
+        for (long i = 0; i < count; i++)
+            if ((ulong)index[i] >= (ulong)size)
+                throw new RuntimeError($"index_select: index {index[i]} is out of range for a dimension of size {size}");
+        KernelParallel.For(outer * count, inner, (start, end) =>
+        {
+            for (long r = start; r < end; r++)
+            {
+                long o = r / count, i = r % count;
+                Buffer.MemoryCopy(x + (o * size + index[i]) * rowBytes, output + r * rowBytes, rowBytes, rowBytes);
+            }
+        });
+    }
+
+    /// <summary>
+    /// scatter_add of f32 rows: output [size, width] = 0, then output[index[e]] += src[e] for each row e.
+    /// Threads own disjoint ranges of destination rows, so no two add into the same row.
+    /// </summary>
+    public static void ScatterAddF32(float* src, long rows, long width, long* index, long size, float* output)
+    {
+        for (long e = 0; e < rows; e++)
+            if ((ulong)index[e] >= (ulong)size)
+                throw new RuntimeError($"scatter_add: index {index[e]} is out of range for size {size}");
+        new Span<float>(output, checked((int)(size * width))).Clear();
+        int threads = KernelParallel.Threads;
+        if (rows * width < KernelParallel.MinParallelWork || threads == 1 || size < threads)
+        {
+            for (long e = 0; e < rows; e++) AddRow(output + index[e] * width, src + e * width, width);
+            return;
+        }
+        KernelParallel.For(threads, rows * width, (start, end) =>
+        {
+            for (long part = start; part < end; part++)
+            {
+                long lo = size * part / threads, hi = size * (part + 1) / threads;
+                for (long e = 0; e < rows; e++)
+                {
+                    long d = index[e];
+                    if (d >= lo && d < hi) AddRow(output + d * width, src + e * width, width);
+                }
+            }
+        });
+    }
+
+    private static void AddRow(float* destination, float* source, long n)
+    {
+        long j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= n; j += 16) (Vector512.Load(destination + j) + Vector512.Load(source + j)).Store(destination + j);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= n; j += 8) (Vector256.Load(destination + j) + Vector256.Load(source + j)).Store(destination + j);
+        for (; j < n; j++) destination[j] += source[j];
+    }
+
+    /// <summary>
+    /// The k largest values of each row of x [rows, n] (last axis), descending, ties to the lower
+    /// index; values to <paramref name="values"/>, indices to <paramref name="indices"/>, each [rows, k].
+    /// </summary>
+    public static void TopKF32(float* x, long rows, int n, int k, float* values, long* indices)
+    {
+        KernelParallel.For(rows, (long)n * k, (start, end) =>
+        {
+            for (long r = start; r < end; r++)
+            {
+                float* row = x + r * n;
+                float* v = values + r * k;
+                long* ix = indices + r * k;
+                int filled = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    float s = row[j];
+                    // Insert into the sorted prefix; a later equal value goes after (lower index first).
+                    if (filled == k && !Greater(s, v[k - 1])) continue;
+                    int p = filled < k ? filled++ : k - 1;
+                    while (p > 0 && Greater(s, v[p - 1]))
+                    {
+                        v[p] = v[p - 1];
+                        ix[p] = ix[p - 1];
+                        p--;
+                    }
+                    v[p] = s;
+                    ix[p] = j;
+                }
+            }
+        });
+    }
+
+    /// <summary>NaN counts as the largest value, as in the reference kernels.</summary>
+    private static bool Greater(float a, float b) => float.IsNaN(a) ? !float.IsNaN(b) : a > b;
+
+    /// <summary>Inclusive running sums of i64 along axis 0 of [rows, width].</summary>
+    public static void CumSumRowsI64(long* x, long rows, long width, long* output)
+    {
+        if (rows == 0) return;
+        for (long j = 0; j < width; j++) output[j] = x[j];
+        for (long r = 1; r < rows; r++)
+        {
+            long* prev = output + (r - 1) * width;
+            long* cur = output + r * width;
+            long* src = x + r * width;
+            for (long j = 0; j < width; j++) cur[j] = prev[j] + src[j];
+        }
+    }
+}
