@@ -1,13 +1,17 @@
 // The grammar of .dsk files (language.md). The C# parser generated from it is committed under
 // compiler/DeepSeek.Lang.Compiler/Syntax/Generated; run grammar/generate.sh after editing this file.
 //
-// Newlines end statements. The token source in Syntax/NewlineFilter.cs hides the NEWLINE tokens
-// that stand inside parentheses or brackets, so the grammar below never sees them there.
+// Newlines end statements. Syntax/TokenScanner.cs prepares the tokens the parser reads: it hides the
+// NEWLINE tokens that stand inside parentheses or brackets, so the grammar below never sees them
+// there, and it puts a zero-width NEWLINE before every '}' and before the end of the file when no
+// separator stands there. So every declaration, member, statement and plan entry below is followed
+// by a separator, and each list is a loop whose next step one token decides: a syntax error inside
+// one element never costs the elements after it (ANTLR resynchronises inside such loops).
 grammar Dsk;
 
 // ---------------------------------------------------------------- items
 
-file: sep* (item (sep+ item)*)? sep* EOF;
+file: (item sep | sep)* EOF;
 
 sep: NEWLINE | SEMI;
 
@@ -33,7 +37,7 @@ modelDecl: MODEL IDENT ASSIGN expr;
 
 planDecl: PLAN IDENT FOR IDENT LBRACE planEntries RBRACE;
 
-planEntries: planSep* (planEntry (planSep+ planEntry)*)? planSep*;
+planEntries: (planEntry planSep | planSep)*;
 
 planSep: NEWLINE | SEMI | COMMA;
 
@@ -44,7 +48,7 @@ planEntry
 
 // ---------------------------------------------------------------- module members
 
-memberList: sep* (member (sep+ member)*)? sep*;
+memberList: (member sep | sep)*;
 
 member
     : submoduleDecl
@@ -80,7 +84,7 @@ dim
 
 block: LBRACE stmtList RBRACE;
 
-stmtList: sep* (stmt (sep+ stmt)*)? sep*;
+stmtList: (stmt sep | sep)*;
 
 stmt
     : LET target ASSIGN expr                   # letStmt
@@ -204,7 +208,9 @@ UNTERMINATED_STRING: '"' (~["\\\r\n] | '\\' ~[\r\n])*;
 NEWLINE: '\r'? '\n' | '\r';
 LINE_COMMENT: '//' ~[\r\n]* -> channel(HIDDEN);
 BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
-UNTERMINATED_COMMENT: '/*' .*? EOF -> channel(HIDDEN);
+// Only a comment with no '*/' in it: the lexer takes the longest match, so '/*' .*? EOF would
+// swallow every closed comment and the rest of the file after it.
+UNTERMINATED_COMMENT: '/*' (~'*' | '*'+ ~[*/])* '*'* EOF -> channel(HIDDEN);
 WS: [ \t\f\u00A0\uFEFF]+ -> skip;
 BAD_CHARACTER: .;
 

@@ -28,7 +28,7 @@ public static class DiagnosticDescriptors
         Error("DSK0004", "Unterminated comment", "block comment is not closed with */ before the end of the file");
 
     public static readonly DiagnosticDescriptor NestingTooDeep =
-        Error("DSK0005", "Nesting too deep", "brackets nest {0} levels deep here; the limit is {1}");
+        Error("DSK0005", "Nesting too deep", "brackets and blocks nest {0} levels deep here; the limit is {1}");
 
     public static readonly DiagnosticDescriptor IntegerTooLarge =
         Error("DSK0006", "Integer literal too large", "integer literal {0} does not fit in 64 bits");
@@ -43,7 +43,7 @@ public static class DiagnosticDescriptors
         Error("DSK0009", "Not UTF-8 text", "the file is not UTF-8 text (invalid byte 0x{0:X2} at offset {1})");
 
     public static readonly DiagnosticDescriptor MisplacedPack =
-        Error("DSK0010", "Misplaced variadic dimension", "{0}");
+        Error("DSK0010", "Misplaced variadic dimension", "the variadic dimension *{0} must be the first dimension of the shape");
 
     public static readonly DiagnosticDescriptor ExpressionTooDeep =
         Error("DSK0011", "Expression too deep", "expression nests more than {0} levels deep");

@@ -249,7 +249,13 @@ internal sealed class AstBuilder
                         foreach (var d in list.dim())
                         {
                             if (d is P.PackDimContext p)
-                                dims.Add(new PackDimension(Id(p.IDENT(), p), SpanOf(p)));
+                            {
+                                var pack = new PackDimension(Id(p.IDENT(), p), SpanOf(p));
+                                // language.md §2: a shape may *begin* with one variadic pack.
+                                if (dims.Count > 0)
+                                    _diagnostics.Report(DiagnosticDescriptors.MisplacedPack, new Location(_source, pack.Span), pack.Name.Text);
+                                dims.Add(pack);
+                            }
                             else if (d is P.ExprDimContext e)
                                 dims.Add(new ExpressionDimension(Expr(e.expr()), SpanOf(e)));
                         }

@@ -20,10 +20,15 @@ internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
     private int _lastErrorLine = -1;
     private int _count;
 
+    private readonly HashSet<int> _linesWithScannerErrors = new();
+
     public SyntaxErrorStrategy(SourceText source, DiagnosticBag diagnostics)
     {
         _source = source;
         _diagnostics = diagnostics;
+        // A bad character or an unterminated string already explains what goes wrong on its line.
+        foreach (var d in diagnostics)
+            if (d.IsError) _linesWithScannerErrors.Add(d.Location.Start.Line);
     }
 
     protected override void ReportNoViableAlternative(Parser recognizer, NoViableAltException e) =>
@@ -54,7 +59,7 @@ internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
         var span = TokenScanner.SpanOf(found);
         var location = new Location(_source, span);
         int line = location.Start.Line;
-        if (line == _lastErrorLine || _count > MaxErrors) return;
+        if (line == _lastErrorLine || _count > MaxErrors || _linesWithScannerErrors.Contains(line)) return;
         _lastErrorLine = line;
         _count++;
         if (_count > MaxErrors)
@@ -63,7 +68,30 @@ internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
             return;
         }
         _diagnostics.Report(DiagnosticDescriptors.UnexpectedToken, location,
-            SyntaxWords.DescribeExpected(expected, recognizer.Context), SyntaxWords.DescribeFound(found));
+            SyntaxWords.DescribeExpected(expected, recognizer.Context), SyntaxWords.DescribeFound(found, _source));
+    }
+
+    /// <summary>
+    /// In the loops of the list rules (file, module body, block, plan body) a token that can neither
+    /// start an element nor end the list is reported and skipped up to the next separator, element or
+    /// closing brace, and the loop goes on: ANTLR's default gives up on the whole list when this
+    /// happens at the loop's entry, losing every error after it.
+    /// </summary>
+    public override void Sync(Parser recognizer)
+    {
+        int rule = recognizer.Context.RuleIndex;
+        if (rule is not (DskParser.RULE_file or DskParser.RULE_memberList or DskParser.RULE_stmtList or DskParser.RULE_planEntries))
+        {
+            base.Sync(recognizer);
+            return;
+        }
+        if (InErrorRecoveryMode(recognizer)) return;
+        int la = ((ITokenStream)recognizer.InputStream).LA(1);
+        if (recognizer.Atn.NextTokens(recognizer.Atn.states[recognizer.State]).Contains(la)) return;
+        var expecting = recognizer.GetExpectedTokens();
+        if (expecting.Contains(la)) return;
+        ReportUnwantedToken(recognizer);
+        ConsumeUntil(recognizer, expecting.Or(GetErrorRecoverySet(recognizer)));
     }
 }
 
@@ -133,11 +161,14 @@ internal static class SyntaxWords
         return string.Join(", ", words.Take(words.Count - 1)) + " or " + words[words.Count - 1];
     }
 
-    public static string DescribeFound(IToken token)
+    public static string DescribeFound(IToken token, SourceText source)
     {
         switch (token.Type)
         {
             case TokenConstants.EOF: return "end of file";
+            case DskLexer.NEWLINE when TokenScanner.IsVirtual(token):
+                // The scanner's zero-width separator stands right before a '}' or the end of the file.
+                return token.StartIndex >= 0 && token.StartIndex < source.Length ? $"'{source.Text[token.StartIndex]}'" : "end of file";
             case DskLexer.NEWLINE: return "end of line";
             case DskLexer.IDENT: return $"'{token.Text}'";
             case DskLexer.INT:

@@ -115,17 +115,17 @@ public partial class DskParser : Parser {
 
 	public partial class FileContext : ParserRuleContext {
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode Eof() { return GetToken(DskParser.Eof, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
-			return GetRuleContexts<SepContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
-			return GetRuleContext<SepContext>(i);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public ItemContext[] item() {
 			return GetRuleContexts<ItemContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ItemContext item(int i) {
 			return GetRuleContext<ItemContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
+			return GetRuleContexts<SepContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
+			return GetRuleContext<SepContext>(i);
 		}
 		public FileContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -140,80 +140,44 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 0, RULE_file);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 69;
+			State = 72;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,0,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
-					{
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 18049582881570878L) != 0)) {
+				{
+				State = 70;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case IMPORT:
+				case CONST:
+				case MODULE:
+				case MODEL:
+				case PLAN:
 					{
 					State = 66;
+					item();
+					State = 67;
 					sep();
 					}
-					} 
-				}
-				State = 71;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,0,Context);
-			}
-			State = 85;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 62L) != 0)) {
-				{
-				State = 72;
-				item();
-				State = 82;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,2,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 74;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 73;
-							sep();
-							}
-							}
-							State = 76;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 78;
-						item();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 69;
+					sep();
 					}
-					State = 84;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,2,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 90;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 87;
-				sep();
-				}
-				}
-				State = 92;
+				State = 74;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
-			State = 93;
+			State = 75;
 			Match(Eof);
 			}
 		}
@@ -246,7 +210,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 95;
+			State = 77;
 			_la = TokenStream.LA(1);
 			if ( !(_la==SEMI || _la==NEWLINE) ) {
 			ErrorHandler.RecoverInline(this);
@@ -296,41 +260,41 @@ public partial class DskParser : Parser {
 		ItemContext _localctx = new ItemContext(Context, State);
 		EnterRule(_localctx, 4, RULE_item);
 		try {
-			State = 102;
+			State = 84;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IMPORT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 97;
+				State = 79;
 				importDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 98;
+				State = 80;
 				constDecl();
 				}
 				break;
 			case MODULE:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 99;
+				State = 81;
 				moduleDecl();
 				}
 				break;
 			case MODEL:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 100;
+				State = 82;
 				modelDecl();
 				}
 				break;
 			case PLAN:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 101;
+				State = 83;
 				planDecl();
 				}
 				break;
@@ -366,9 +330,9 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 104;
+			State = 86;
 			Match(IMPORT);
-			State = 105;
+			State = 87;
 			Match(STRING);
 			}
 		}
@@ -409,25 +373,25 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 107;
+			State = 89;
 			Match(CONST);
-			State = 108;
+			State = 90;
 			Match(IDENT);
-			State = 111;
+			State = 93;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COLON) {
 				{
-				State = 109;
+				State = 91;
 				Match(COLON);
-				State = 110;
+				State = 92;
 				typeRef();
 				}
 			}
 
-			State = 113;
+			State = 95;
 			Match(ASSIGN);
-			State = 114;
+			State = 96;
 			expr(0);
 			}
 		}
@@ -470,29 +434,29 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 116;
+			State = 98;
 			Match(MODULE);
-			State = 117;
+			State = 99;
 			Match(IDENT);
-			State = 118;
+			State = 100;
 			Match(LPAREN);
-			State = 120;
+			State = 102;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 119;
+				State = 101;
 				paramList();
 				}
 			}
 
-			State = 122;
+			State = 104;
 			Match(RPAREN);
-			State = 123;
+			State = 105;
 			Match(LBRACE);
-			State = 124;
+			State = 106;
 			memberList();
-			State = 125;
+			State = 107;
 			Match(RBRACE);
 			}
 		}
@@ -534,32 +498,32 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 127;
+			State = 109;
 			param();
-			State = 132;
+			State = 114;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,8,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 128;
+					State = 110;
 					Match(COMMA);
-					State = 129;
+					State = 111;
 					param();
 					}
 					} 
 				}
-				State = 134;
+				State = 116;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,8,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			}
-			State = 136;
+			State = 118;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 135;
+				State = 117;
 				Match(COMMA);
 				}
 			}
@@ -602,20 +566,20 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 138;
+			State = 120;
 			Match(IDENT);
-			State = 139;
+			State = 121;
 			Match(COLON);
-			State = 140;
+			State = 122;
 			typeRef();
-			State = 143;
+			State = 125;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 141;
+				State = 123;
 				Match(ASSIGN);
-				State = 142;
+				State = 124;
 				expr(0);
 				}
 			}
@@ -654,13 +618,13 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 145;
+			State = 127;
 			Match(MODEL);
-			State = 146;
+			State = 128;
 			Match(IDENT);
-			State = 147;
+			State = 129;
 			Match(ASSIGN);
-			State = 148;
+			State = 130;
 			expr(0);
 			}
 		}
@@ -701,19 +665,19 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 150;
+			State = 132;
 			Match(PLAN);
-			State = 151;
+			State = 133;
 			Match(IDENT);
-			State = 152;
+			State = 134;
 			Match(FOR);
-			State = 153;
+			State = 135;
 			Match(IDENT);
-			State = 154;
+			State = 136;
 			Match(LBRACE);
-			State = 155;
+			State = 137;
 			planEntries();
-			State = 156;
+			State = 138;
 			Match(RBRACE);
 			}
 		}
@@ -729,17 +693,17 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanEntriesContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext[] planSep() {
-			return GetRuleContexts<PlanSepContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext planSep(int i) {
-			return GetRuleContext<PlanSepContext>(i);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext[] planEntry() {
 			return GetRuleContexts<PlanEntryContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext planEntry(int i) {
 			return GetRuleContext<PlanEntryContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext[] planSep() {
+			return GetRuleContexts<PlanSepContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext planSep(int i) {
+			return GetRuleContext<PlanSepContext>(i);
 		}
 		public PlanEntriesContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -754,76 +718,37 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 20, RULE_planEntries);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 161;
+			State = 146;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,11,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20310178788278272L) != 0)) {
+				{
+				State = 144;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case IDENT:
 					{
-					{
-					State = 158;
+					State = 140;
+					planEntry();
+					State = 141;
 					planSep();
 					}
-					} 
-				}
-				State = 163;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,11,Context);
-			}
-			State = 177;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if (_la==IDENT) {
-				{
-				State = 164;
-				planEntry();
-				State = 174;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,13,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 166;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 165;
-							planSep();
-							}
-							}
-							State = 168;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( (((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0) );
-						State = 170;
-						planEntry();
-						}
-						} 
+					break;
+				case COMMA:
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 143;
+					planSep();
 					}
-					State = 176;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,13,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 182;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0)) {
-				{
-				{
-				State = 179;
-				planSep();
-				}
-				}
-				State = 184;
+				State = 148;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -859,7 +784,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 185;
+			State = 149;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -916,18 +841,18 @@ public partial class DskParser : Parser {
 		PlanEntryContext _localctx = new PlanEntryContext(Context, State);
 		EnterRule(_localctx, 24, RULE_planEntry);
 		try {
-			State = 195;
+			State = 159;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,16,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,10,Context) ) {
 			case 1:
 				_localctx = new PlanValueContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 187;
+				State = 151;
 				Match(IDENT);
-				State = 188;
+				State = 152;
 				Match(COLON);
-				State = 189;
+				State = 153;
 				expr(0);
 				}
 				break;
@@ -935,13 +860,13 @@ public partial class DskParser : Parser {
 				_localctx = new PlanBlockContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 190;
+				State = 154;
 				Match(IDENT);
-				State = 191;
+				State = 155;
 				Match(LBRACE);
-				State = 192;
+				State = 156;
 				planEntries();
-				State = 193;
+				State = 157;
 				Match(RBRACE);
 				}
 				break;
@@ -959,17 +884,17 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberListContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
-			return GetRuleContexts<SepContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
-			return GetRuleContext<SepContext>(i);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public MemberContext[] member() {
 			return GetRuleContexts<MemberContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public MemberContext member(int i) {
 			return GetRuleContext<MemberContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
+			return GetRuleContexts<SepContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
+			return GetRuleContext<SepContext>(i);
 		}
 		public MemberListContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -984,76 +909,41 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 26, RULE_memberList);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 200;
+			State = 167;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,17,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20301382695260612L) != 0)) {
+				{
+				State = 165;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case CONST:
+				case PARAM:
+				case BUFFER:
+				case FORWARD:
+				case IF:
+				case IDENT:
 					{
-					{
-					State = 197;
+					State = 161;
+					member();
+					State = 162;
 					sep();
 					}
-					} 
-				}
-				State = 202;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,17,Context);
-			}
-			State = 216;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 2251799813689796L) != 0)) {
-				{
-				State = 203;
-				member();
-				State = 213;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,19,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 205;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 204;
-							sep();
-							}
-							}
-							State = 207;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 209;
-						member();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 164;
+					sep();
 					}
-					State = 215;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,19,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 221;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 218;
-				sep();
-				}
-				}
-				State = 223;
+				State = 169;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1098,13 +988,13 @@ public partial class DskParser : Parser {
 		MemberContext _localctx = new MemberContext(Context, State);
 		EnterRule(_localctx, 28, RULE_member);
 		try {
-			State = 229;
+			State = 175;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 224;
+				State = 170;
 				submoduleDecl();
 				}
 				break;
@@ -1112,28 +1002,28 @@ public partial class DskParser : Parser {
 			case BUFFER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 225;
+				State = 171;
 				tensorDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 226;
+				State = 172;
 				constDecl();
 				}
 				break;
 			case FORWARD:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 227;
+				State = 173;
 				forwardDecl();
 				}
 				break;
 			case IF:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 228;
+				State = 174;
 				memberIf();
 				}
 				break;
@@ -1183,36 +1073,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 231;
+			State = 177;
 			Match(IDENT);
-			State = 232;
+			State = 178;
 			Match(ASSIGN);
-			State = 233;
+			State = 179;
 			Match(IDENT);
-			State = 234;
+			State = 180;
 			Match(LPAREN);
-			State = 236;
+			State = 182;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 				{
-				State = 235;
+				State = 181;
 				argList();
 				}
 			}
 
-			State = 238;
+			State = 184;
 			Match(RPAREN);
-			State = 243;
+			State = 189;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==LBRACK) {
 				{
-				State = 239;
+				State = 185;
 				Match(LBRACK);
-				State = 240;
+				State = 186;
 				expr(0);
-				State = 241;
+				State = 187;
 				Match(RBRACK);
 				}
 			}
@@ -1257,7 +1147,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 245;
+			State = 191;
 			_la = TokenStream.LA(1);
 			if ( !(_la==PARAM || _la==BUFFER) ) {
 			ErrorHandler.RecoverInline(this);
@@ -1266,20 +1156,20 @@ public partial class DskParser : Parser {
 				ErrorHandler.ReportMatch(this);
 			    Consume();
 			}
-			State = 246;
+			State = 192;
 			Match(IDENT);
-			State = 247;
+			State = 193;
 			Match(COLON);
-			State = 248;
+			State = 194;
 			typeRef();
-			State = 251;
+			State = 197;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 249;
+				State = 195;
 				Match(ASSIGN);
-				State = 250;
+				State = 196;
 				expr(0);
 				}
 			}
@@ -1326,35 +1216,35 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 253;
+			State = 199;
 			Match(FORWARD);
-			State = 254;
+			State = 200;
 			Match(LPAREN);
-			State = 256;
+			State = 202;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 255;
+				State = 201;
 				paramList();
 				}
 			}
 
-			State = 258;
+			State = 204;
 			Match(RPAREN);
-			State = 261;
+			State = 207;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ARROW) {
 				{
-				State = 259;
+				State = 205;
 				Match(ARROW);
-				State = 260;
+				State = 206;
 				typeRef();
 				}
 			}
 
-			State = 263;
+			State = 209;
 			block();
 			}
 		}
@@ -1411,53 +1301,53 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 265;
+			State = 211;
 			Match(IF);
-			State = 266;
+			State = 212;
 			expr(0);
-			State = 267;
+			State = 213;
 			Match(LBRACE);
-			State = 268;
+			State = 214;
 			memberList();
-			State = 269;
+			State = 215;
 			Match(RBRACE);
-			State = 284;
+			State = 230;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,30,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,21,Context) ) {
 			case 1:
 				{
-				State = 273;
+				State = 219;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 270;
+					State = 216;
 					Match(NEWLINE);
 					}
 					}
-					State = 275;
+					State = 221;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 276;
+				State = 222;
 				Match(ELSE);
-				State = 282;
+				State = 228;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 277;
+					State = 223;
 					memberIf();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 278;
+					State = 224;
 					Match(LBRACE);
-					State = 279;
+					State = 225;
 					memberList();
-					State = 280;
+					State = 226;
 					Match(RBRACE);
 					}
 					break;
@@ -1524,33 +1414,33 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 308;
+			State = 254;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NamedTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 286;
+				State = 232;
 				Match(IDENT);
-				State = 292;
+				State = 238;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==LBRACK) {
 					{
-					State = 287;
+					State = 233;
 					Match(LBRACK);
-					State = 289;
+					State = 235;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444951532404736L) != 0)) {
 						{
-						State = 288;
+						State = 234;
 						dimList();
 						}
 					}
 
-					State = 291;
+					State = 237;
 					Match(RBRACK);
 					}
 				}
@@ -1561,39 +1451,39 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 294;
+				State = 240;
 				Match(LPAREN);
-				State = 295;
+				State = 241;
 				typeRef();
-				State = 300;
+				State = 246;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,33,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 296;
+						State = 242;
 						Match(COMMA);
-						State = 297;
+						State = 243;
 						typeRef();
 						}
 						} 
 					}
-					State = 302;
+					State = 248;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,33,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				}
-				State = 304;
+				State = 250;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 303;
+					State = 249;
 					Match(COMMA);
 					}
 				}
 
-				State = 306;
+				State = 252;
 				Match(RPAREN);
 				}
 				break;
@@ -1639,32 +1529,32 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 310;
+			State = 256;
 			dim();
-			State = 315;
+			State = 261;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,36,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 311;
+					State = 257;
 					Match(COMMA);
-					State = 312;
+					State = 258;
 					dim();
 					}
 					} 
 				}
-				State = 317;
+				State = 263;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,36,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			}
-			State = 319;
+			State = 265;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 318;
+				State = 264;
 				Match(COMMA);
 				}
 			}
@@ -1711,16 +1601,16 @@ public partial class DskParser : Parser {
 		DimContext _localctx = new DimContext(Context, State);
 		EnterRule(_localctx, 42, RULE_dim);
 		try {
-			State = 324;
+			State = 270;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STAR:
 				_localctx = new PackDimContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 321;
+				State = 267;
 				Match(STAR);
-				State = 322;
+				State = 268;
 				Match(IDENT);
 				}
 				break;
@@ -1739,7 +1629,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprDimContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 323;
+				State = 269;
 				expr(0);
 				}
 				break;
@@ -1778,11 +1668,11 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 326;
+			State = 272;
 			Match(LBRACE);
-			State = 327;
+			State = 273;
 			stmtList();
-			State = 328;
+			State = 274;
 			Match(RBRACE);
 			}
 		}
@@ -1798,17 +1688,17 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class StmtListContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
-			return GetRuleContexts<SepContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
-			return GetRuleContext<SepContext>(i);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public StmtContext[] stmt() {
 			return GetRuleContexts<StmtContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public StmtContext stmt(int i) {
 			return GetRuleContext<StmtContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
+			return GetRuleContexts<SepContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
+			return GetRuleContext<SepContext>(i);
 		}
 		public StmtListContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -1823,76 +1713,52 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 46, RULE_stmtList);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 333;
+			State = 282;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,39,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 26494525824095744L) != 0)) {
+				{
+				State = 280;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case LET:
+				case FOR:
+				case IF:
+				case ASSERT:
+				case RETURN:
+				case NOT:
+				case TRUE:
+				case FALSE:
+				case NONE:
+				case PLUS:
+				case MINUS:
+				case LPAREN:
+				case LBRACK:
+				case FLOAT:
+				case INT:
+				case IDENT:
+				case STRING:
 					{
-					{
-					State = 330;
+					State = 276;
+					stmt();
+					State = 277;
 					sep();
 					}
-					} 
-				}
-				State = 335;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,39,Context);
-			}
-			State = 349;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942524928L) != 0)) {
-				{
-				State = 336;
-				stmt();
-				State = 346;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 338;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 337;
-							sep();
-							}
-							}
-							State = 340;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 342;
-						stmt();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 279;
+					sep();
 					}
-					State = 348;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 354;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 351;
-				sep();
-				}
-				}
-				State = 356;
+				State = 284;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1995,20 +1861,20 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 48, RULE_stmt);
 		int _la;
 		try {
-			State = 386;
+			State = 314;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,46,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,34,Context) ) {
 			case 1:
 				_localctx = new LetStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 357;
+				State = 285;
 				Match(LET);
-				State = 358;
+				State = 286;
 				target();
-				State = 359;
+				State = 287;
 				Match(ASSIGN);
-				State = 360;
+				State = 288;
 				expr(0);
 				}
 				break;
@@ -2016,11 +1882,11 @@ public partial class DskParser : Parser {
 				_localctx = new AssignStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 362;
+				State = 290;
 				target();
-				State = 363;
+				State = 291;
 				Match(ASSIGN);
-				State = 364;
+				State = 292;
 				expr(0);
 				}
 				break;
@@ -2028,27 +1894,27 @@ public partial class DskParser : Parser {
 				_localctx = new ForStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 366;
+				State = 294;
 				Match(FOR);
-				State = 367;
+				State = 295;
 				Match(IDENT);
-				State = 368;
+				State = 296;
 				Match(IN);
-				State = 369;
+				State = 297;
 				expr(0);
-				State = 372;
+				State = 300;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==RANGE) {
 					{
-					State = 370;
+					State = 298;
 					Match(RANGE);
-					State = 371;
+					State = 299;
 					expr(0);
 					}
 				}
 
-				State = 374;
+				State = 302;
 				block();
 				}
 				break;
@@ -2056,7 +1922,7 @@ public partial class DskParser : Parser {
 				_localctx = new IfStatementContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 376;
+				State = 304;
 				ifStmt();
 				}
 				break;
@@ -2064,18 +1930,18 @@ public partial class DskParser : Parser {
 				_localctx = new AssertStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 377;
+				State = 305;
 				Match(ASSERT);
-				State = 378;
+				State = 306;
 				expr(0);
-				State = 381;
+				State = 309;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 379;
+					State = 307;
 					Match(COMMA);
-					State = 380;
+					State = 308;
 					expr(0);
 					}
 				}
@@ -2086,9 +1952,9 @@ public partial class DskParser : Parser {
 				_localctx = new ReturnStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 383;
+				State = 311;
 				Match(RETURN);
-				State = 384;
+				State = 312;
 				expr(0);
 				}
 				break;
@@ -2096,7 +1962,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 385;
+				State = 313;
 				expr(0);
 				}
 				break;
@@ -2147,45 +2013,45 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 388;
+			State = 316;
 			Match(IF);
-			State = 389;
+			State = 317;
 			expr(0);
-			State = 390;
+			State = 318;
 			block();
-			State = 402;
+			State = 330;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,49,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,37,Context) ) {
 			case 1:
 				{
-				State = 394;
+				State = 322;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 391;
+					State = 319;
 					Match(NEWLINE);
 					}
 					}
-					State = 396;
+					State = 324;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 397;
+				State = 325;
 				Match(ELSE);
-				State = 400;
+				State = 328;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 398;
+					State = 326;
 					ifStmt();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 399;
+					State = 327;
 					block();
 					}
 					break;
@@ -2245,14 +2111,14 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 418;
+			State = 346;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NameTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 404;
+				State = 332;
 				Match(IDENT);
 				}
 				break;
@@ -2260,39 +2126,39 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 405;
+				State = 333;
 				Match(LPAREN);
-				State = 406;
+				State = 334;
 				Match(IDENT);
-				State = 411;
+				State = 339;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 407;
+						State = 335;
 						Match(COMMA);
-						State = 408;
+						State = 336;
 						Match(IDENT);
 						}
 						} 
 					}
-					State = 413;
+					State = 341;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				}
-				State = 415;
+				State = 343;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 414;
+					State = 342;
 					Match(COMMA);
 					}
 				}
 
-				State = 417;
+				State = 345;
 				Match(RPAREN);
 				}
 				break;
@@ -2465,7 +2331,7 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 426;
+			State = 354;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case PLUS:
@@ -2475,7 +2341,7 @@ public partial class DskParser : Parser {
 				Context = _localctx;
 				_prevctx = _localctx;
 
-				State = 421;
+				State = 349;
 				((UnaryExprContext)_localctx).op = TokenStream.LT(1);
 				_la = TokenStream.LA(1);
 				if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2485,7 +2351,7 @@ public partial class DskParser : Parser {
 					ErrorHandler.ReportMatch(this);
 				    Consume();
 				}
-				State = 422;
+				State = 350;
 				expr(8);
 				}
 				break;
@@ -2494,9 +2360,9 @@ public partial class DskParser : Parser {
 				_localctx = new NotExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 423;
+				State = 351;
 				Match(NOT);
-				State = 424;
+				State = 352;
 				expr(4);
 				}
 				break;
@@ -2513,7 +2379,7 @@ public partial class DskParser : Parser {
 				_localctx = new PrimaryExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 425;
+				State = 353;
 				primary();
 				}
 				break;
@@ -2521,27 +2387,27 @@ public partial class DskParser : Parser {
 				throw new NoViableAltException(this);
 			}
 			Context.Stop = TokenStream.LT(-1);
-			State = 462;
+			State = 390;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,56,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					if ( ParseListeners!=null )
 						TriggerExitRuleEvent();
 					_prevctx = _localctx;
 					{
-					State = 460;
+					State = 388;
 					ErrorHandler.Sync(this);
-					switch ( Interpreter.AdaptivePredict(TokenStream,55,Context) ) {
+					switch ( Interpreter.AdaptivePredict(TokenStream,43,Context) ) {
 					case 1:
 						{
 						_localctx = new PowerExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 428;
+						State = 356;
 						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
-						State = 429;
+						State = 357;
 						Match(POW);
-						State = 430;
+						State = 358;
 						expr(9);
 						}
 						break;
@@ -2549,9 +2415,9 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new MulExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 431;
+						State = 359;
 						if (!(Precpred(Context, 7))) throw new FailedPredicateException(this, "Precpred(Context, 7)");
-						State = 432;
+						State = 360;
 						((MulExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 128849018880L) != 0)) ) {
@@ -2561,7 +2427,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 433;
+						State = 361;
 						expr(8);
 						}
 						break;
@@ -2569,9 +2435,9 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new AddExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 434;
+						State = 362;
 						if (!(Precpred(Context, 6))) throw new FailedPredicateException(this, "Precpred(Context, 6)");
-						State = 435;
+						State = 363;
 						((AddExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2581,7 +2447,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 436;
+						State = 364;
 						expr(7);
 						}
 						break;
@@ -2589,9 +2455,9 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new CompareExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 437;
+						State = 365;
 						if (!(Precpred(Context, 5))) throw new FailedPredicateException(this, "Precpred(Context, 5)");
-						State = 438;
+						State = 366;
 						((CompareExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 1056964608L) != 0)) ) {
@@ -2601,7 +2467,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 439;
+						State = 367;
 						expr(6);
 						}
 						break;
@@ -2609,11 +2475,11 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new AndExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 440;
+						State = 368;
 						if (!(Precpred(Context, 3))) throw new FailedPredicateException(this, "Precpred(Context, 3)");
-						State = 441;
+						State = 369;
 						Match(AND);
-						State = 442;
+						State = 370;
 						expr(4);
 						}
 						break;
@@ -2621,11 +2487,11 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new OrExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 443;
+						State = 371;
 						if (!(Precpred(Context, 2))) throw new FailedPredicateException(this, "Precpred(Context, 2)");
-						State = 444;
+						State = 372;
 						Match(OR);
-						State = 445;
+						State = 373;
 						expr(3);
 						}
 						break;
@@ -2633,21 +2499,21 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new CallExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 446;
+						State = 374;
 						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
-						State = 447;
+						State = 375;
 						Match(LPAREN);
-						State = 449;
+						State = 377;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 						if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 							{
-							State = 448;
+							State = 376;
 							argList();
 							}
 						}
 
-						State = 451;
+						State = 379;
 						Match(RPAREN);
 						}
 						break;
@@ -2655,13 +2521,13 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new IndexExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 452;
+						State = 380;
 						if (!(Precpred(Context, 11))) throw new FailedPredicateException(this, "Precpred(Context, 11)");
-						State = 453;
+						State = 381;
 						Match(LBRACK);
-						State = 454;
+						State = 382;
 						indexList();
-						State = 455;
+						State = 383;
 						Match(RBRACK);
 						}
 						break;
@@ -2669,20 +2535,20 @@ public partial class DskParser : Parser {
 						{
 						_localctx = new MemberExprContext(new ExprContext(_parentctx, _parentState));
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 457;
+						State = 385;
 						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
-						State = 458;
+						State = 386;
 						Match(DOT);
-						State = 459;
+						State = 387;
 						Match(IDENT);
 						}
 						break;
 					}
 					} 
 				}
-				State = 464;
+				State = 392;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,56,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
 			}
 			}
 		}
@@ -2772,14 +2638,14 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 501;
+			State = 429;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NamePrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 465;
+				State = 393;
 				Match(IDENT);
 				}
 				break;
@@ -2787,7 +2653,7 @@ public partial class DskParser : Parser {
 				_localctx = new IntPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 466;
+				State = 394;
 				Match(INT);
 				}
 				break;
@@ -2795,7 +2661,7 @@ public partial class DskParser : Parser {
 				_localctx = new FloatPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 467;
+				State = 395;
 				Match(FLOAT);
 				}
 				break;
@@ -2803,7 +2669,7 @@ public partial class DskParser : Parser {
 				_localctx = new StringPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 468;
+				State = 396;
 				Match(STRING);
 				}
 				break;
@@ -2812,7 +2678,7 @@ public partial class DskParser : Parser {
 				_localctx = new BoolPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 469;
+				State = 397;
 				_la = TokenStream.LA(1);
 				if ( !(_la==TRUE || _la==FALSE) ) {
 				ErrorHandler.RecoverInline(this);
@@ -2827,7 +2693,7 @@ public partial class DskParser : Parser {
 				_localctx = new NonePrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 470;
+				State = 398;
 				Match(NONE);
 				}
 				break;
@@ -2835,39 +2701,39 @@ public partial class DskParser : Parser {
 				_localctx = new ParenPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 471;
+				State = 399;
 				Match(LPAREN);
-				State = 483;
+				State = 411;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 472;
+					State = 400;
 					expr(0);
-					State = 477;
+					State = 405;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,57,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,45,Context);
 					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 						if ( _alt==1 ) {
 							{
 							{
-							State = 473;
+							State = 401;
 							Match(COMMA);
-							State = 474;
+							State = 402;
 							expr(0);
 							}
 							} 
 						}
-						State = 479;
+						State = 407;
 						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,57,Context);
+						_alt = Interpreter.AdaptivePredict(TokenStream,45,Context);
 					}
-					State = 481;
+					State = 409;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if (_la==COMMA) {
 						{
-						State = 480;
+						State = 408;
 						Match(COMMA);
 						}
 					}
@@ -2875,7 +2741,7 @@ public partial class DskParser : Parser {
 					}
 				}
 
-				State = 485;
+				State = 413;
 				Match(RPAREN);
 				}
 				break;
@@ -2883,39 +2749,39 @@ public partial class DskParser : Parser {
 				_localctx = new ListPrimaryContext(_localctx);
 				EnterOuterAlt(_localctx, 8);
 				{
-				State = 486;
+				State = 414;
 				Match(LBRACK);
-				State = 498;
+				State = 426;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 487;
+					State = 415;
 					expr(0);
-					State = 492;
+					State = 420;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,60,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,48,Context);
 					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 						if ( _alt==1 ) {
 							{
 							{
-							State = 488;
+							State = 416;
 							Match(COMMA);
-							State = 489;
+							State = 417;
 							expr(0);
 							}
 							} 
 						}
-						State = 494;
+						State = 422;
 						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,60,Context);
+						_alt = Interpreter.AdaptivePredict(TokenStream,48,Context);
 					}
-					State = 496;
+					State = 424;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if (_la==COMMA) {
 						{
-						State = 495;
+						State = 423;
 						Match(COMMA);
 						}
 					}
@@ -2923,7 +2789,7 @@ public partial class DskParser : Parser {
 					}
 				}
 
-				State = 500;
+				State = 428;
 				Match(RBRACK);
 				}
 				break;
@@ -2969,32 +2835,32 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 503;
+			State = 431;
 			arg();
-			State = 508;
+			State = 436;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,64,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,52,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 504;
+					State = 432;
 					Match(COMMA);
-					State = 505;
+					State = 433;
 					arg();
 					}
 					} 
 				}
-				State = 510;
+				State = 438;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,64,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,52,Context);
 			}
-			State = 512;
+			State = 440;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 511;
+				State = 439;
 				Match(COMMA);
 				}
 			}
@@ -3032,19 +2898,19 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 516;
+			State = 444;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,66,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,54,Context) ) {
 			case 1:
 				{
-				State = 514;
+				State = 442;
 				Match(IDENT);
-				State = 515;
+				State = 443;
 				Match(COLON);
 				}
 				break;
 			}
-			State = 518;
+			State = 446;
 			expr(0);
 			}
 		}
@@ -3086,32 +2952,32 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 520;
+			State = 448;
 			indexItem();
-			State = 525;
+			State = 453;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,67,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,55,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 521;
+					State = 449;
 					Match(COMMA);
-					State = 522;
+					State = 450;
 					indexItem();
 					}
 					} 
 				}
-				State = 527;
+				State = 455;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,67,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,55,Context);
 			}
-			State = 529;
+			State = 457;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 528;
+				State = 456;
 				Match(COMMA);
 				}
 			}
@@ -3174,14 +3040,14 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 64, RULE_indexItem);
 		int _la;
 		try {
-			State = 546;
+			State = 474;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,73,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,61,Context) ) {
 			case 1:
 				_localctx = new EllipsisIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 531;
+				State = 459;
 				Match(ELLIPSIS);
 				}
 				break;
@@ -3189,41 +3055,41 @@ public partial class DskParser : Parser {
 				_localctx = new SliceIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 533;
+				State = 461;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 532;
+					State = 460;
 					((SliceIndexContext)_localctx).start = expr(0);
 					}
 				}
 
-				State = 535;
+				State = 463;
 				Match(COLON);
-				State = 537;
+				State = 465;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 536;
+					State = 464;
 					((SliceIndexContext)_localctx).stop = expr(0);
 					}
 				}
 
-				State = 543;
+				State = 471;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COLON) {
 					{
-					State = 539;
+					State = 467;
 					Match(COLON);
-					State = 541;
+					State = 469;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 						{
-						State = 540;
+						State = 468;
 						((SliceIndexContext)_localctx).step = expr(0);
 						}
 					}
@@ -3237,7 +3103,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 545;
+				State = 473;
 				expr(0);
 				}
 				break;
@@ -3276,198 +3142,171 @@ public partial class DskParser : Parser {
 	}
 
 	private static int[] _serializedATN = {
-		4,1,59,549,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
+		4,1,59,477,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
 		7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,2,14,7,14,
 		2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,7,20,2,21,7,21,
 		2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,2,27,7,27,2,28,7,28,
-		2,29,7,29,2,30,7,30,2,31,7,31,2,32,7,32,1,0,5,0,68,8,0,10,0,12,0,71,9,
-		0,1,0,1,0,4,0,75,8,0,11,0,12,0,76,1,0,1,0,5,0,81,8,0,10,0,12,0,84,9,0,
-		3,0,86,8,0,1,0,5,0,89,8,0,10,0,12,0,92,9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,
-		1,2,1,2,3,2,103,8,2,1,3,1,3,1,3,1,4,1,4,1,4,1,4,3,4,112,8,4,1,4,1,4,1,
-		4,1,5,1,5,1,5,1,5,3,5,121,8,5,1,5,1,5,1,5,1,5,1,5,1,6,1,6,1,6,5,6,131,
-		8,6,10,6,12,6,134,9,6,1,6,3,6,137,8,6,1,7,1,7,1,7,1,7,1,7,3,7,144,8,7,
-		1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,9,1,9,1,9,1,9,1,9,1,10,5,10,160,8,10,
-		10,10,12,10,163,9,10,1,10,1,10,4,10,167,8,10,11,10,12,10,168,1,10,1,10,
-		5,10,173,8,10,10,10,12,10,176,9,10,3,10,178,8,10,1,10,5,10,181,8,10,10,
-		10,12,10,184,9,10,1,11,1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,
-		12,196,8,12,1,13,5,13,199,8,13,10,13,12,13,202,9,13,1,13,1,13,4,13,206,
-		8,13,11,13,12,13,207,1,13,1,13,5,13,212,8,13,10,13,12,13,215,9,13,3,13,
-		217,8,13,1,13,5,13,220,8,13,10,13,12,13,223,9,13,1,14,1,14,1,14,1,14,1,
-		14,3,14,230,8,14,1,15,1,15,1,15,1,15,1,15,3,15,237,8,15,1,15,1,15,1,15,
-		1,15,1,15,3,15,244,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,252,8,16,1,
-		17,1,17,1,17,3,17,257,8,17,1,17,1,17,1,17,3,17,262,8,17,1,17,1,17,1,18,
-		1,18,1,18,1,18,1,18,1,18,5,18,272,8,18,10,18,12,18,275,9,18,1,18,1,18,
-		1,18,1,18,1,18,1,18,3,18,283,8,18,3,18,285,8,18,1,19,1,19,1,19,3,19,290,
-		8,19,1,19,3,19,293,8,19,1,19,1,19,1,19,1,19,5,19,299,8,19,10,19,12,19,
-		302,9,19,1,19,3,19,305,8,19,1,19,1,19,3,19,309,8,19,1,20,1,20,1,20,5,20,
-		314,8,20,10,20,12,20,317,9,20,1,20,3,20,320,8,20,1,21,1,21,1,21,3,21,325,
-		8,21,1,22,1,22,1,22,1,22,1,23,5,23,332,8,23,10,23,12,23,335,9,23,1,23,
-		1,23,4,23,339,8,23,11,23,12,23,340,1,23,1,23,5,23,345,8,23,10,23,12,23,
-		348,9,23,3,23,350,8,23,1,23,5,23,353,8,23,10,23,12,23,356,9,23,1,24,1,
-		24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,
-		24,373,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,382,8,24,1,24,1,24,
-		1,24,3,24,387,8,24,1,25,1,25,1,25,1,25,5,25,393,8,25,10,25,12,25,396,9,
-		25,1,25,1,25,1,25,3,25,401,8,25,3,25,403,8,25,1,26,1,26,1,26,1,26,1,26,
-		5,26,410,8,26,10,26,12,26,413,9,26,1,26,3,26,416,8,26,1,26,3,26,419,8,
-		26,1,27,1,27,1,27,1,27,1,27,1,27,3,27,427,8,27,1,27,1,27,1,27,1,27,1,27,
-		1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
-		1,27,1,27,3,27,450,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,5,
-		27,461,8,27,10,27,12,27,464,9,27,1,28,1,28,1,28,1,28,1,28,1,28,1,28,1,
-		28,1,28,1,28,5,28,476,8,28,10,28,12,28,479,9,28,1,28,3,28,482,8,28,3,28,
-		484,8,28,1,28,1,28,1,28,1,28,1,28,5,28,491,8,28,10,28,12,28,494,9,28,1,
-		28,3,28,497,8,28,3,28,499,8,28,1,28,3,28,502,8,28,1,29,1,29,1,29,5,29,
-		507,8,29,10,29,12,29,510,9,29,1,29,3,29,513,8,29,1,30,1,30,3,30,517,8,
-		30,1,30,1,30,1,31,1,31,1,31,5,31,524,8,31,10,31,12,31,527,9,31,1,31,3,
-		31,530,8,31,1,32,1,32,3,32,534,8,32,1,32,1,32,3,32,538,8,32,1,32,1,32,
-		3,32,542,8,32,3,32,544,8,32,1,32,3,32,547,8,32,1,32,0,1,54,33,0,2,4,6,
-		8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,
-		56,58,60,62,64,0,7,2,0,45,45,54,54,3,0,43,43,45,45,54,54,1,0,6,7,1,0,31,
-		32,1,0,33,36,1,0,24,29,1,0,19,20,615,0,69,1,0,0,0,2,95,1,0,0,0,4,102,1,
-		0,0,0,6,104,1,0,0,0,8,107,1,0,0,0,10,116,1,0,0,0,12,127,1,0,0,0,14,138,
-		1,0,0,0,16,145,1,0,0,0,18,150,1,0,0,0,20,161,1,0,0,0,22,185,1,0,0,0,24,
-		195,1,0,0,0,26,200,1,0,0,0,28,229,1,0,0,0,30,231,1,0,0,0,32,245,1,0,0,
-		0,34,253,1,0,0,0,36,265,1,0,0,0,38,308,1,0,0,0,40,310,1,0,0,0,42,324,1,
-		0,0,0,44,326,1,0,0,0,46,333,1,0,0,0,48,386,1,0,0,0,50,388,1,0,0,0,52,418,
-		1,0,0,0,54,426,1,0,0,0,56,501,1,0,0,0,58,503,1,0,0,0,60,516,1,0,0,0,62,
-		520,1,0,0,0,64,546,1,0,0,0,66,68,3,2,1,0,67,66,1,0,0,0,68,71,1,0,0,0,69,
-		67,1,0,0,0,69,70,1,0,0,0,70,85,1,0,0,0,71,69,1,0,0,0,72,82,3,4,2,0,73,
-		75,3,2,1,0,74,73,1,0,0,0,75,76,1,0,0,0,76,74,1,0,0,0,76,77,1,0,0,0,77,
-		78,1,0,0,0,78,79,3,4,2,0,79,81,1,0,0,0,80,74,1,0,0,0,81,84,1,0,0,0,82,
-		80,1,0,0,0,82,83,1,0,0,0,83,86,1,0,0,0,84,82,1,0,0,0,85,72,1,0,0,0,85,
-		86,1,0,0,0,86,90,1,0,0,0,87,89,3,2,1,0,88,87,1,0,0,0,89,92,1,0,0,0,90,
-		88,1,0,0,0,90,91,1,0,0,0,91,93,1,0,0,0,92,90,1,0,0,0,93,94,5,0,0,1,94,
-		1,1,0,0,0,95,96,7,0,0,0,96,3,1,0,0,0,97,103,3,6,3,0,98,103,3,8,4,0,99,
-		103,3,10,5,0,100,103,3,16,8,0,101,103,3,18,9,0,102,97,1,0,0,0,102,98,1,
-		0,0,0,102,99,1,0,0,0,102,100,1,0,0,0,102,101,1,0,0,0,103,5,1,0,0,0,104,
-		105,5,1,0,0,105,106,5,52,0,0,106,7,1,0,0,0,107,108,5,2,0,0,108,111,5,51,
-		0,0,109,110,5,44,0,0,110,112,3,38,19,0,111,109,1,0,0,0,111,112,1,0,0,0,
-		112,113,1,0,0,0,113,114,5,30,0,0,114,115,3,54,27,0,115,9,1,0,0,0,116,117,
-		5,3,0,0,117,118,5,51,0,0,118,120,5,37,0,0,119,121,3,12,6,0,120,119,1,0,
-		0,0,120,121,1,0,0,0,121,122,1,0,0,0,122,123,5,38,0,0,123,124,5,41,0,0,
-		124,125,3,26,13,0,125,126,5,42,0,0,126,11,1,0,0,0,127,132,3,14,7,0,128,
-		129,5,43,0,0,129,131,3,14,7,0,130,128,1,0,0,0,131,134,1,0,0,0,132,130,
-		1,0,0,0,132,133,1,0,0,0,133,136,1,0,0,0,134,132,1,0,0,0,135,137,5,43,0,
-		0,136,135,1,0,0,0,136,137,1,0,0,0,137,13,1,0,0,0,138,139,5,51,0,0,139,
-		140,5,44,0,0,140,143,3,38,19,0,141,142,5,30,0,0,142,144,3,54,27,0,143,
-		141,1,0,0,0,143,144,1,0,0,0,144,15,1,0,0,0,145,146,5,4,0,0,146,147,5,51,
-		0,0,147,148,5,30,0,0,148,149,3,54,27,0,149,17,1,0,0,0,150,151,5,5,0,0,
-		151,152,5,51,0,0,152,153,5,10,0,0,153,154,5,51,0,0,154,155,5,41,0,0,155,
-		156,3,20,10,0,156,157,5,42,0,0,157,19,1,0,0,0,158,160,3,22,11,0,159,158,
-		1,0,0,0,160,163,1,0,0,0,161,159,1,0,0,0,161,162,1,0,0,0,162,177,1,0,0,
-		0,163,161,1,0,0,0,164,174,3,24,12,0,165,167,3,22,11,0,166,165,1,0,0,0,
-		167,168,1,0,0,0,168,166,1,0,0,0,168,169,1,0,0,0,169,170,1,0,0,0,170,171,
-		3,24,12,0,171,173,1,0,0,0,172,166,1,0,0,0,173,176,1,0,0,0,174,172,1,0,
-		0,0,174,175,1,0,0,0,175,178,1,0,0,0,176,174,1,0,0,0,177,164,1,0,0,0,177,
-		178,1,0,0,0,178,182,1,0,0,0,179,181,3,22,11,0,180,179,1,0,0,0,181,184,
-		1,0,0,0,182,180,1,0,0,0,182,183,1,0,0,0,183,21,1,0,0,0,184,182,1,0,0,0,
-		185,186,7,1,0,0,186,23,1,0,0,0,187,188,5,51,0,0,188,189,5,44,0,0,189,196,
-		3,54,27,0,190,191,5,51,0,0,191,192,5,41,0,0,192,193,3,20,10,0,193,194,
-		5,42,0,0,194,196,1,0,0,0,195,187,1,0,0,0,195,190,1,0,0,0,196,25,1,0,0,
-		0,197,199,3,2,1,0,198,197,1,0,0,0,199,202,1,0,0,0,200,198,1,0,0,0,200,
-		201,1,0,0,0,201,216,1,0,0,0,202,200,1,0,0,0,203,213,3,28,14,0,204,206,
-		3,2,1,0,205,204,1,0,0,0,206,207,1,0,0,0,207,205,1,0,0,0,207,208,1,0,0,
-		0,208,209,1,0,0,0,209,210,3,28,14,0,210,212,1,0,0,0,211,205,1,0,0,0,212,
-		215,1,0,0,0,213,211,1,0,0,0,213,214,1,0,0,0,214,217,1,0,0,0,215,213,1,
-		0,0,0,216,203,1,0,0,0,216,217,1,0,0,0,217,221,1,0,0,0,218,220,3,2,1,0,
-		219,218,1,0,0,0,220,223,1,0,0,0,221,219,1,0,0,0,221,222,1,0,0,0,222,27,
-		1,0,0,0,223,221,1,0,0,0,224,230,3,30,15,0,225,230,3,32,16,0,226,230,3,
-		8,4,0,227,230,3,34,17,0,228,230,3,36,18,0,229,224,1,0,0,0,229,225,1,0,
-		0,0,229,226,1,0,0,0,229,227,1,0,0,0,229,228,1,0,0,0,230,29,1,0,0,0,231,
-		232,5,51,0,0,232,233,5,30,0,0,233,234,5,51,0,0,234,236,5,37,0,0,235,237,
-		3,58,29,0,236,235,1,0,0,0,236,237,1,0,0,0,237,238,1,0,0,0,238,243,5,38,
-		0,0,239,240,5,39,0,0,240,241,3,54,27,0,241,242,5,40,0,0,242,244,1,0,0,
-		0,243,239,1,0,0,0,243,244,1,0,0,0,244,31,1,0,0,0,245,246,7,2,0,0,246,247,
-		5,51,0,0,247,248,5,44,0,0,248,251,3,38,19,0,249,250,5,30,0,0,250,252,3,
-		54,27,0,251,249,1,0,0,0,251,252,1,0,0,0,252,33,1,0,0,0,253,254,5,8,0,0,
-		254,256,5,37,0,0,255,257,3,12,6,0,256,255,1,0,0,0,256,257,1,0,0,0,257,
-		258,1,0,0,0,258,261,5,38,0,0,259,260,5,22,0,0,260,262,3,38,19,0,261,259,
-		1,0,0,0,261,262,1,0,0,0,262,263,1,0,0,0,263,264,3,44,22,0,264,35,1,0,0,
-		0,265,266,5,12,0,0,266,267,3,54,27,0,267,268,5,41,0,0,268,269,3,26,13,
-		0,269,284,5,42,0,0,270,272,5,54,0,0,271,270,1,0,0,0,272,275,1,0,0,0,273,
-		271,1,0,0,0,273,274,1,0,0,0,274,276,1,0,0,0,275,273,1,0,0,0,276,282,5,
-		13,0,0,277,283,3,36,18,0,278,279,5,41,0,0,279,280,3,26,13,0,280,281,5,
-		42,0,0,281,283,1,0,0,0,282,277,1,0,0,0,282,278,1,0,0,0,283,285,1,0,0,0,
-		284,273,1,0,0,0,284,285,1,0,0,0,285,37,1,0,0,0,286,292,5,51,0,0,287,289,
-		5,39,0,0,288,290,3,40,20,0,289,288,1,0,0,0,289,290,1,0,0,0,290,291,1,0,
-		0,0,291,293,5,40,0,0,292,287,1,0,0,0,292,293,1,0,0,0,293,309,1,0,0,0,294,
-		295,5,37,0,0,295,300,3,38,19,0,296,297,5,43,0,0,297,299,3,38,19,0,298,
-		296,1,0,0,0,299,302,1,0,0,0,300,298,1,0,0,0,300,301,1,0,0,0,301,304,1,
-		0,0,0,302,300,1,0,0,0,303,305,5,43,0,0,304,303,1,0,0,0,304,305,1,0,0,0,
-		305,306,1,0,0,0,306,307,5,38,0,0,307,309,1,0,0,0,308,286,1,0,0,0,308,294,
-		1,0,0,0,309,39,1,0,0,0,310,315,3,42,21,0,311,312,5,43,0,0,312,314,3,42,
-		21,0,313,311,1,0,0,0,314,317,1,0,0,0,315,313,1,0,0,0,315,316,1,0,0,0,316,
-		319,1,0,0,0,317,315,1,0,0,0,318,320,5,43,0,0,319,318,1,0,0,0,319,320,1,
-		0,0,0,320,41,1,0,0,0,321,322,5,33,0,0,322,325,5,51,0,0,323,325,3,54,27,
-		0,324,321,1,0,0,0,324,323,1,0,0,0,325,43,1,0,0,0,326,327,5,41,0,0,327,
-		328,3,46,23,0,328,329,5,42,0,0,329,45,1,0,0,0,330,332,3,2,1,0,331,330,
-		1,0,0,0,332,335,1,0,0,0,333,331,1,0,0,0,333,334,1,0,0,0,334,349,1,0,0,
-		0,335,333,1,0,0,0,336,346,3,48,24,0,337,339,3,2,1,0,338,337,1,0,0,0,339,
-		340,1,0,0,0,340,338,1,0,0,0,340,341,1,0,0,0,341,342,1,0,0,0,342,343,3,
-		48,24,0,343,345,1,0,0,0,344,338,1,0,0,0,345,348,1,0,0,0,346,344,1,0,0,
-		0,346,347,1,0,0,0,347,350,1,0,0,0,348,346,1,0,0,0,349,336,1,0,0,0,349,
-		350,1,0,0,0,350,354,1,0,0,0,351,353,3,2,1,0,352,351,1,0,0,0,353,356,1,
-		0,0,0,354,352,1,0,0,0,354,355,1,0,0,0,355,47,1,0,0,0,356,354,1,0,0,0,357,
-		358,5,9,0,0,358,359,3,52,26,0,359,360,5,30,0,0,360,361,3,54,27,0,361,387,
-		1,0,0,0,362,363,3,52,26,0,363,364,5,30,0,0,364,365,3,54,27,0,365,387,1,
-		0,0,0,366,367,5,10,0,0,367,368,5,51,0,0,368,369,5,11,0,0,369,372,3,54,
-		27,0,370,371,5,47,0,0,371,373,3,54,27,0,372,370,1,0,0,0,372,373,1,0,0,
-		0,373,374,1,0,0,0,374,375,3,44,22,0,375,387,1,0,0,0,376,387,3,50,25,0,
-		377,378,5,14,0,0,378,381,3,54,27,0,379,380,5,43,0,0,380,382,3,54,27,0,
-		381,379,1,0,0,0,381,382,1,0,0,0,382,387,1,0,0,0,383,384,5,15,0,0,384,387,
-		3,54,27,0,385,387,3,54,27,0,386,357,1,0,0,0,386,362,1,0,0,0,386,366,1,
-		0,0,0,386,376,1,0,0,0,386,377,1,0,0,0,386,383,1,0,0,0,386,385,1,0,0,0,
-		387,49,1,0,0,0,388,389,5,12,0,0,389,390,3,54,27,0,390,402,3,44,22,0,391,
-		393,5,54,0,0,392,391,1,0,0,0,393,396,1,0,0,0,394,392,1,0,0,0,394,395,1,
-		0,0,0,395,397,1,0,0,0,396,394,1,0,0,0,397,400,5,13,0,0,398,401,3,50,25,
-		0,399,401,3,44,22,0,400,398,1,0,0,0,400,399,1,0,0,0,401,403,1,0,0,0,402,
-		394,1,0,0,0,402,403,1,0,0,0,403,51,1,0,0,0,404,419,5,51,0,0,405,406,5,
-		37,0,0,406,411,5,51,0,0,407,408,5,43,0,0,408,410,5,51,0,0,409,407,1,0,
-		0,0,410,413,1,0,0,0,411,409,1,0,0,0,411,412,1,0,0,0,412,415,1,0,0,0,413,
-		411,1,0,0,0,414,416,5,43,0,0,415,414,1,0,0,0,415,416,1,0,0,0,416,417,1,
-		0,0,0,417,419,5,38,0,0,418,404,1,0,0,0,418,405,1,0,0,0,419,53,1,0,0,0,
-		420,421,6,27,-1,0,421,422,7,3,0,0,422,427,3,54,27,8,423,424,5,18,0,0,424,
-		427,3,54,27,4,425,427,3,56,28,0,426,420,1,0,0,0,426,423,1,0,0,0,426,425,
-		1,0,0,0,427,462,1,0,0,0,428,429,10,9,0,0,429,430,5,23,0,0,430,461,3,54,
-		27,9,431,432,10,7,0,0,432,433,7,4,0,0,433,461,3,54,27,8,434,435,10,6,0,
-		0,435,436,7,3,0,0,436,461,3,54,27,7,437,438,10,5,0,0,438,439,7,5,0,0,439,
-		461,3,54,27,6,440,441,10,3,0,0,441,442,5,16,0,0,442,461,3,54,27,4,443,
-		444,10,2,0,0,444,445,5,17,0,0,445,461,3,54,27,3,446,447,10,12,0,0,447,
-		449,5,37,0,0,448,450,3,58,29,0,449,448,1,0,0,0,449,450,1,0,0,0,450,451,
-		1,0,0,0,451,461,5,38,0,0,452,453,10,11,0,0,453,454,5,39,0,0,454,455,3,
-		62,31,0,455,456,5,40,0,0,456,461,1,0,0,0,457,458,10,10,0,0,458,459,5,48,
-		0,0,459,461,5,51,0,0,460,428,1,0,0,0,460,431,1,0,0,0,460,434,1,0,0,0,460,
-		437,1,0,0,0,460,440,1,0,0,0,460,443,1,0,0,0,460,446,1,0,0,0,460,452,1,
-		0,0,0,460,457,1,0,0,0,461,464,1,0,0,0,462,460,1,0,0,0,462,463,1,0,0,0,
-		463,55,1,0,0,0,464,462,1,0,0,0,465,502,5,51,0,0,466,502,5,50,0,0,467,502,
-		5,49,0,0,468,502,5,52,0,0,469,502,7,6,0,0,470,502,5,21,0,0,471,483,5,37,
-		0,0,472,477,3,54,27,0,473,474,5,43,0,0,474,476,3,54,27,0,475,473,1,0,0,
-		0,476,479,1,0,0,0,477,475,1,0,0,0,477,478,1,0,0,0,478,481,1,0,0,0,479,
-		477,1,0,0,0,480,482,5,43,0,0,481,480,1,0,0,0,481,482,1,0,0,0,482,484,1,
-		0,0,0,483,472,1,0,0,0,483,484,1,0,0,0,484,485,1,0,0,0,485,502,5,38,0,0,
-		486,498,5,39,0,0,487,492,3,54,27,0,488,489,5,43,0,0,489,491,3,54,27,0,
-		490,488,1,0,0,0,491,494,1,0,0,0,492,490,1,0,0,0,492,493,1,0,0,0,493,496,
-		1,0,0,0,494,492,1,0,0,0,495,497,5,43,0,0,496,495,1,0,0,0,496,497,1,0,0,
-		0,497,499,1,0,0,0,498,487,1,0,0,0,498,499,1,0,0,0,499,500,1,0,0,0,500,
-		502,5,40,0,0,501,465,1,0,0,0,501,466,1,0,0,0,501,467,1,0,0,0,501,468,1,
-		0,0,0,501,469,1,0,0,0,501,470,1,0,0,0,501,471,1,0,0,0,501,486,1,0,0,0,
-		502,57,1,0,0,0,503,508,3,60,30,0,504,505,5,43,0,0,505,507,3,60,30,0,506,
-		504,1,0,0,0,507,510,1,0,0,0,508,506,1,0,0,0,508,509,1,0,0,0,509,512,1,
-		0,0,0,510,508,1,0,0,0,511,513,5,43,0,0,512,511,1,0,0,0,512,513,1,0,0,0,
-		513,59,1,0,0,0,514,515,5,51,0,0,515,517,5,44,0,0,516,514,1,0,0,0,516,517,
-		1,0,0,0,517,518,1,0,0,0,518,519,3,54,27,0,519,61,1,0,0,0,520,525,3,64,
-		32,0,521,522,5,43,0,0,522,524,3,64,32,0,523,521,1,0,0,0,524,527,1,0,0,
-		0,525,523,1,0,0,0,525,526,1,0,0,0,526,529,1,0,0,0,527,525,1,0,0,0,528,
-		530,5,43,0,0,529,528,1,0,0,0,529,530,1,0,0,0,530,63,1,0,0,0,531,547,5,
-		46,0,0,532,534,3,54,27,0,533,532,1,0,0,0,533,534,1,0,0,0,534,535,1,0,0,
-		0,535,537,5,44,0,0,536,538,3,54,27,0,537,536,1,0,0,0,537,538,1,0,0,0,538,
-		543,1,0,0,0,539,541,5,44,0,0,540,542,3,54,27,0,541,540,1,0,0,0,541,542,
-		1,0,0,0,542,544,1,0,0,0,543,539,1,0,0,0,543,544,1,0,0,0,544,547,1,0,0,
-		0,545,547,3,54,27,0,546,531,1,0,0,0,546,533,1,0,0,0,546,545,1,0,0,0,547,
-		65,1,0,0,0,74,69,76,82,85,90,102,111,120,132,136,143,161,168,174,177,182,
-		195,200,207,213,216,221,229,236,243,251,256,261,273,282,284,289,292,300,
-		304,308,315,319,324,333,340,346,349,354,372,381,386,394,400,402,411,415,
-		418,426,449,460,462,477,481,483,492,496,498,501,508,512,516,525,529,533,
-		537,541,543,546
+		2,29,7,29,2,30,7,30,2,31,7,31,2,32,7,32,1,0,1,0,1,0,1,0,5,0,71,8,0,10,
+		0,12,0,74,9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,1,2,1,2,3,2,85,8,2,1,3,1,3,1,
+		3,1,4,1,4,1,4,1,4,3,4,94,8,4,1,4,1,4,1,4,1,5,1,5,1,5,1,5,3,5,103,8,5,1,
+		5,1,5,1,5,1,5,1,5,1,6,1,6,1,6,5,6,113,8,6,10,6,12,6,116,9,6,1,6,3,6,119,
+		8,6,1,7,1,7,1,7,1,7,1,7,3,7,126,8,7,1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,
+		9,1,9,1,9,1,9,1,9,1,10,1,10,1,10,1,10,5,10,145,8,10,10,10,12,10,148,9,
+		10,1,11,1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,160,8,12,1,13,
+		1,13,1,13,1,13,5,13,166,8,13,10,13,12,13,169,9,13,1,14,1,14,1,14,1,14,
+		1,14,3,14,176,8,14,1,15,1,15,1,15,1,15,1,15,3,15,183,8,15,1,15,1,15,1,
+		15,1,15,1,15,3,15,190,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,198,8,16,
+		1,17,1,17,1,17,3,17,203,8,17,1,17,1,17,1,17,3,17,208,8,17,1,17,1,17,1,
+		18,1,18,1,18,1,18,1,18,1,18,5,18,218,8,18,10,18,12,18,221,9,18,1,18,1,
+		18,1,18,1,18,1,18,1,18,3,18,229,8,18,3,18,231,8,18,1,19,1,19,1,19,3,19,
+		236,8,19,1,19,3,19,239,8,19,1,19,1,19,1,19,1,19,5,19,245,8,19,10,19,12,
+		19,248,9,19,1,19,3,19,251,8,19,1,19,1,19,3,19,255,8,19,1,20,1,20,1,20,
+		5,20,260,8,20,10,20,12,20,263,9,20,1,20,3,20,266,8,20,1,21,1,21,1,21,3,
+		21,271,8,21,1,22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,281,8,23,10,23,
+		12,23,284,9,23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,
+		1,24,1,24,1,24,1,24,3,24,301,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,
+		24,310,8,24,1,24,1,24,1,24,3,24,315,8,24,1,25,1,25,1,25,1,25,5,25,321,
+		8,25,10,25,12,25,324,9,25,1,25,1,25,1,25,3,25,329,8,25,3,25,331,8,25,1,
+		26,1,26,1,26,1,26,1,26,5,26,338,8,26,10,26,12,26,341,9,26,1,26,3,26,344,
+		8,26,1,26,3,26,347,8,26,1,27,1,27,1,27,1,27,1,27,1,27,3,27,355,8,27,1,
+		27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
+		27,1,27,1,27,1,27,1,27,1,27,1,27,3,27,378,8,27,1,27,1,27,1,27,1,27,1,27,
+		1,27,1,27,1,27,1,27,5,27,389,8,27,10,27,12,27,392,9,27,1,28,1,28,1,28,
+		1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,404,8,28,10,28,12,28,407,9,28,
+		1,28,3,28,410,8,28,3,28,412,8,28,1,28,1,28,1,28,1,28,1,28,5,28,419,8,28,
+		10,28,12,28,422,9,28,1,28,3,28,425,8,28,3,28,427,8,28,1,28,3,28,430,8,
+		28,1,29,1,29,1,29,5,29,435,8,29,10,29,12,29,438,9,29,1,29,3,29,441,8,29,
+		1,30,1,30,3,30,445,8,30,1,30,1,30,1,31,1,31,1,31,5,31,452,8,31,10,31,12,
+		31,455,9,31,1,31,3,31,458,8,31,1,32,1,32,3,32,462,8,32,1,32,1,32,3,32,
+		466,8,32,1,32,1,32,3,32,470,8,32,3,32,472,8,32,1,32,3,32,475,8,32,1,32,
+		0,1,54,33,0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,
+		44,46,48,50,52,54,56,58,60,62,64,0,7,2,0,45,45,54,54,3,0,43,43,45,45,54,
+		54,1,0,6,7,1,0,31,32,1,0,33,36,1,0,24,29,1,0,19,20,531,0,72,1,0,0,0,2,
+		77,1,0,0,0,4,84,1,0,0,0,6,86,1,0,0,0,8,89,1,0,0,0,10,98,1,0,0,0,12,109,
+		1,0,0,0,14,120,1,0,0,0,16,127,1,0,0,0,18,132,1,0,0,0,20,146,1,0,0,0,22,
+		149,1,0,0,0,24,159,1,0,0,0,26,167,1,0,0,0,28,175,1,0,0,0,30,177,1,0,0,
+		0,32,191,1,0,0,0,34,199,1,0,0,0,36,211,1,0,0,0,38,254,1,0,0,0,40,256,1,
+		0,0,0,42,270,1,0,0,0,44,272,1,0,0,0,46,282,1,0,0,0,48,314,1,0,0,0,50,316,
+		1,0,0,0,52,346,1,0,0,0,54,354,1,0,0,0,56,429,1,0,0,0,58,431,1,0,0,0,60,
+		444,1,0,0,0,62,448,1,0,0,0,64,474,1,0,0,0,66,67,3,4,2,0,67,68,3,2,1,0,
+		68,71,1,0,0,0,69,71,3,2,1,0,70,66,1,0,0,0,70,69,1,0,0,0,71,74,1,0,0,0,
+		72,70,1,0,0,0,72,73,1,0,0,0,73,75,1,0,0,0,74,72,1,0,0,0,75,76,5,0,0,1,
+		76,1,1,0,0,0,77,78,7,0,0,0,78,3,1,0,0,0,79,85,3,6,3,0,80,85,3,8,4,0,81,
+		85,3,10,5,0,82,85,3,16,8,0,83,85,3,18,9,0,84,79,1,0,0,0,84,80,1,0,0,0,
+		84,81,1,0,0,0,84,82,1,0,0,0,84,83,1,0,0,0,85,5,1,0,0,0,86,87,5,1,0,0,87,
+		88,5,52,0,0,88,7,1,0,0,0,89,90,5,2,0,0,90,93,5,51,0,0,91,92,5,44,0,0,92,
+		94,3,38,19,0,93,91,1,0,0,0,93,94,1,0,0,0,94,95,1,0,0,0,95,96,5,30,0,0,
+		96,97,3,54,27,0,97,9,1,0,0,0,98,99,5,3,0,0,99,100,5,51,0,0,100,102,5,37,
+		0,0,101,103,3,12,6,0,102,101,1,0,0,0,102,103,1,0,0,0,103,104,1,0,0,0,104,
+		105,5,38,0,0,105,106,5,41,0,0,106,107,3,26,13,0,107,108,5,42,0,0,108,11,
+		1,0,0,0,109,114,3,14,7,0,110,111,5,43,0,0,111,113,3,14,7,0,112,110,1,0,
+		0,0,113,116,1,0,0,0,114,112,1,0,0,0,114,115,1,0,0,0,115,118,1,0,0,0,116,
+		114,1,0,0,0,117,119,5,43,0,0,118,117,1,0,0,0,118,119,1,0,0,0,119,13,1,
+		0,0,0,120,121,5,51,0,0,121,122,5,44,0,0,122,125,3,38,19,0,123,124,5,30,
+		0,0,124,126,3,54,27,0,125,123,1,0,0,0,125,126,1,0,0,0,126,15,1,0,0,0,127,
+		128,5,4,0,0,128,129,5,51,0,0,129,130,5,30,0,0,130,131,3,54,27,0,131,17,
+		1,0,0,0,132,133,5,5,0,0,133,134,5,51,0,0,134,135,5,10,0,0,135,136,5,51,
+		0,0,136,137,5,41,0,0,137,138,3,20,10,0,138,139,5,42,0,0,139,19,1,0,0,0,
+		140,141,3,24,12,0,141,142,3,22,11,0,142,145,1,0,0,0,143,145,3,22,11,0,
+		144,140,1,0,0,0,144,143,1,0,0,0,145,148,1,0,0,0,146,144,1,0,0,0,146,147,
+		1,0,0,0,147,21,1,0,0,0,148,146,1,0,0,0,149,150,7,1,0,0,150,23,1,0,0,0,
+		151,152,5,51,0,0,152,153,5,44,0,0,153,160,3,54,27,0,154,155,5,51,0,0,155,
+		156,5,41,0,0,156,157,3,20,10,0,157,158,5,42,0,0,158,160,1,0,0,0,159,151,
+		1,0,0,0,159,154,1,0,0,0,160,25,1,0,0,0,161,162,3,28,14,0,162,163,3,2,1,
+		0,163,166,1,0,0,0,164,166,3,2,1,0,165,161,1,0,0,0,165,164,1,0,0,0,166,
+		169,1,0,0,0,167,165,1,0,0,0,167,168,1,0,0,0,168,27,1,0,0,0,169,167,1,0,
+		0,0,170,176,3,30,15,0,171,176,3,32,16,0,172,176,3,8,4,0,173,176,3,34,17,
+		0,174,176,3,36,18,0,175,170,1,0,0,0,175,171,1,0,0,0,175,172,1,0,0,0,175,
+		173,1,0,0,0,175,174,1,0,0,0,176,29,1,0,0,0,177,178,5,51,0,0,178,179,5,
+		30,0,0,179,180,5,51,0,0,180,182,5,37,0,0,181,183,3,58,29,0,182,181,1,0,
+		0,0,182,183,1,0,0,0,183,184,1,0,0,0,184,189,5,38,0,0,185,186,5,39,0,0,
+		186,187,3,54,27,0,187,188,5,40,0,0,188,190,1,0,0,0,189,185,1,0,0,0,189,
+		190,1,0,0,0,190,31,1,0,0,0,191,192,7,2,0,0,192,193,5,51,0,0,193,194,5,
+		44,0,0,194,197,3,38,19,0,195,196,5,30,0,0,196,198,3,54,27,0,197,195,1,
+		0,0,0,197,198,1,0,0,0,198,33,1,0,0,0,199,200,5,8,0,0,200,202,5,37,0,0,
+		201,203,3,12,6,0,202,201,1,0,0,0,202,203,1,0,0,0,203,204,1,0,0,0,204,207,
+		5,38,0,0,205,206,5,22,0,0,206,208,3,38,19,0,207,205,1,0,0,0,207,208,1,
+		0,0,0,208,209,1,0,0,0,209,210,3,44,22,0,210,35,1,0,0,0,211,212,5,12,0,
+		0,212,213,3,54,27,0,213,214,5,41,0,0,214,215,3,26,13,0,215,230,5,42,0,
+		0,216,218,5,54,0,0,217,216,1,0,0,0,218,221,1,0,0,0,219,217,1,0,0,0,219,
+		220,1,0,0,0,220,222,1,0,0,0,221,219,1,0,0,0,222,228,5,13,0,0,223,229,3,
+		36,18,0,224,225,5,41,0,0,225,226,3,26,13,0,226,227,5,42,0,0,227,229,1,
+		0,0,0,228,223,1,0,0,0,228,224,1,0,0,0,229,231,1,0,0,0,230,219,1,0,0,0,
+		230,231,1,0,0,0,231,37,1,0,0,0,232,238,5,51,0,0,233,235,5,39,0,0,234,236,
+		3,40,20,0,235,234,1,0,0,0,235,236,1,0,0,0,236,237,1,0,0,0,237,239,5,40,
+		0,0,238,233,1,0,0,0,238,239,1,0,0,0,239,255,1,0,0,0,240,241,5,37,0,0,241,
+		246,3,38,19,0,242,243,5,43,0,0,243,245,3,38,19,0,244,242,1,0,0,0,245,248,
+		1,0,0,0,246,244,1,0,0,0,246,247,1,0,0,0,247,250,1,0,0,0,248,246,1,0,0,
+		0,249,251,5,43,0,0,250,249,1,0,0,0,250,251,1,0,0,0,251,252,1,0,0,0,252,
+		253,5,38,0,0,253,255,1,0,0,0,254,232,1,0,0,0,254,240,1,0,0,0,255,39,1,
+		0,0,0,256,261,3,42,21,0,257,258,5,43,0,0,258,260,3,42,21,0,259,257,1,0,
+		0,0,260,263,1,0,0,0,261,259,1,0,0,0,261,262,1,0,0,0,262,265,1,0,0,0,263,
+		261,1,0,0,0,264,266,5,43,0,0,265,264,1,0,0,0,265,266,1,0,0,0,266,41,1,
+		0,0,0,267,268,5,33,0,0,268,271,5,51,0,0,269,271,3,54,27,0,270,267,1,0,
+		0,0,270,269,1,0,0,0,271,43,1,0,0,0,272,273,5,41,0,0,273,274,3,46,23,0,
+		274,275,5,42,0,0,275,45,1,0,0,0,276,277,3,48,24,0,277,278,3,2,1,0,278,
+		281,1,0,0,0,279,281,3,2,1,0,280,276,1,0,0,0,280,279,1,0,0,0,281,284,1,
+		0,0,0,282,280,1,0,0,0,282,283,1,0,0,0,283,47,1,0,0,0,284,282,1,0,0,0,285,
+		286,5,9,0,0,286,287,3,52,26,0,287,288,5,30,0,0,288,289,3,54,27,0,289,315,
+		1,0,0,0,290,291,3,52,26,0,291,292,5,30,0,0,292,293,3,54,27,0,293,315,1,
+		0,0,0,294,295,5,10,0,0,295,296,5,51,0,0,296,297,5,11,0,0,297,300,3,54,
+		27,0,298,299,5,47,0,0,299,301,3,54,27,0,300,298,1,0,0,0,300,301,1,0,0,
+		0,301,302,1,0,0,0,302,303,3,44,22,0,303,315,1,0,0,0,304,315,3,50,25,0,
+		305,306,5,14,0,0,306,309,3,54,27,0,307,308,5,43,0,0,308,310,3,54,27,0,
+		309,307,1,0,0,0,309,310,1,0,0,0,310,315,1,0,0,0,311,312,5,15,0,0,312,315,
+		3,54,27,0,313,315,3,54,27,0,314,285,1,0,0,0,314,290,1,0,0,0,314,294,1,
+		0,0,0,314,304,1,0,0,0,314,305,1,0,0,0,314,311,1,0,0,0,314,313,1,0,0,0,
+		315,49,1,0,0,0,316,317,5,12,0,0,317,318,3,54,27,0,318,330,3,44,22,0,319,
+		321,5,54,0,0,320,319,1,0,0,0,321,324,1,0,0,0,322,320,1,0,0,0,322,323,1,
+		0,0,0,323,325,1,0,0,0,324,322,1,0,0,0,325,328,5,13,0,0,326,329,3,50,25,
+		0,327,329,3,44,22,0,328,326,1,0,0,0,328,327,1,0,0,0,329,331,1,0,0,0,330,
+		322,1,0,0,0,330,331,1,0,0,0,331,51,1,0,0,0,332,347,5,51,0,0,333,334,5,
+		37,0,0,334,339,5,51,0,0,335,336,5,43,0,0,336,338,5,51,0,0,337,335,1,0,
+		0,0,338,341,1,0,0,0,339,337,1,0,0,0,339,340,1,0,0,0,340,343,1,0,0,0,341,
+		339,1,0,0,0,342,344,5,43,0,0,343,342,1,0,0,0,343,344,1,0,0,0,344,345,1,
+		0,0,0,345,347,5,38,0,0,346,332,1,0,0,0,346,333,1,0,0,0,347,53,1,0,0,0,
+		348,349,6,27,-1,0,349,350,7,3,0,0,350,355,3,54,27,8,351,352,5,18,0,0,352,
+		355,3,54,27,4,353,355,3,56,28,0,354,348,1,0,0,0,354,351,1,0,0,0,354,353,
+		1,0,0,0,355,390,1,0,0,0,356,357,10,9,0,0,357,358,5,23,0,0,358,389,3,54,
+		27,9,359,360,10,7,0,0,360,361,7,4,0,0,361,389,3,54,27,8,362,363,10,6,0,
+		0,363,364,7,3,0,0,364,389,3,54,27,7,365,366,10,5,0,0,366,367,7,5,0,0,367,
+		389,3,54,27,6,368,369,10,3,0,0,369,370,5,16,0,0,370,389,3,54,27,4,371,
+		372,10,2,0,0,372,373,5,17,0,0,373,389,3,54,27,3,374,375,10,12,0,0,375,
+		377,5,37,0,0,376,378,3,58,29,0,377,376,1,0,0,0,377,378,1,0,0,0,378,379,
+		1,0,0,0,379,389,5,38,0,0,380,381,10,11,0,0,381,382,5,39,0,0,382,383,3,
+		62,31,0,383,384,5,40,0,0,384,389,1,0,0,0,385,386,10,10,0,0,386,387,5,48,
+		0,0,387,389,5,51,0,0,388,356,1,0,0,0,388,359,1,0,0,0,388,362,1,0,0,0,388,
+		365,1,0,0,0,388,368,1,0,0,0,388,371,1,0,0,0,388,374,1,0,0,0,388,380,1,
+		0,0,0,388,385,1,0,0,0,389,392,1,0,0,0,390,388,1,0,0,0,390,391,1,0,0,0,
+		391,55,1,0,0,0,392,390,1,0,0,0,393,430,5,51,0,0,394,430,5,50,0,0,395,430,
+		5,49,0,0,396,430,5,52,0,0,397,430,7,6,0,0,398,430,5,21,0,0,399,411,5,37,
+		0,0,400,405,3,54,27,0,401,402,5,43,0,0,402,404,3,54,27,0,403,401,1,0,0,
+		0,404,407,1,0,0,0,405,403,1,0,0,0,405,406,1,0,0,0,406,409,1,0,0,0,407,
+		405,1,0,0,0,408,410,5,43,0,0,409,408,1,0,0,0,409,410,1,0,0,0,410,412,1,
+		0,0,0,411,400,1,0,0,0,411,412,1,0,0,0,412,413,1,0,0,0,413,430,5,38,0,0,
+		414,426,5,39,0,0,415,420,3,54,27,0,416,417,5,43,0,0,417,419,3,54,27,0,
+		418,416,1,0,0,0,419,422,1,0,0,0,420,418,1,0,0,0,420,421,1,0,0,0,421,424,
+		1,0,0,0,422,420,1,0,0,0,423,425,5,43,0,0,424,423,1,0,0,0,424,425,1,0,0,
+		0,425,427,1,0,0,0,426,415,1,0,0,0,426,427,1,0,0,0,427,428,1,0,0,0,428,
+		430,5,40,0,0,429,393,1,0,0,0,429,394,1,0,0,0,429,395,1,0,0,0,429,396,1,
+		0,0,0,429,397,1,0,0,0,429,398,1,0,0,0,429,399,1,0,0,0,429,414,1,0,0,0,
+		430,57,1,0,0,0,431,436,3,60,30,0,432,433,5,43,0,0,433,435,3,60,30,0,434,
+		432,1,0,0,0,435,438,1,0,0,0,436,434,1,0,0,0,436,437,1,0,0,0,437,440,1,
+		0,0,0,438,436,1,0,0,0,439,441,5,43,0,0,440,439,1,0,0,0,440,441,1,0,0,0,
+		441,59,1,0,0,0,442,443,5,51,0,0,443,445,5,44,0,0,444,442,1,0,0,0,444,445,
+		1,0,0,0,445,446,1,0,0,0,446,447,3,54,27,0,447,61,1,0,0,0,448,453,3,64,
+		32,0,449,450,5,43,0,0,450,452,3,64,32,0,451,449,1,0,0,0,452,455,1,0,0,
+		0,453,451,1,0,0,0,453,454,1,0,0,0,454,457,1,0,0,0,455,453,1,0,0,0,456,
+		458,5,43,0,0,457,456,1,0,0,0,457,458,1,0,0,0,458,63,1,0,0,0,459,475,5,
+		46,0,0,460,462,3,54,27,0,461,460,1,0,0,0,461,462,1,0,0,0,462,463,1,0,0,
+		0,463,465,5,44,0,0,464,466,3,54,27,0,465,464,1,0,0,0,465,466,1,0,0,0,466,
+		471,1,0,0,0,467,469,5,44,0,0,468,470,3,54,27,0,469,468,1,0,0,0,469,470,
+		1,0,0,0,470,472,1,0,0,0,471,467,1,0,0,0,471,472,1,0,0,0,472,475,1,0,0,
+		0,473,475,3,54,27,0,474,459,1,0,0,0,474,461,1,0,0,0,474,473,1,0,0,0,475,
+		65,1,0,0,0,62,70,72,84,93,102,114,118,125,144,146,159,165,167,175,182,
+		189,197,202,207,219,228,230,235,238,246,250,254,261,265,270,280,282,300,
+		309,314,322,328,330,339,343,346,354,377,388,390,405,409,411,420,424,426,
+		429,436,440,444,453,457,461,465,469,471,474
 	};
 
 	public static readonly ATN _ATN =
