@@ -28,7 +28,7 @@ public static class DiagnosticDescriptors
         Error("DSK0004", "Unterminated comment", "block comment is not closed with */ before the end of the file");
 
     public static readonly DiagnosticDescriptor NestingTooDeep =
-        Error("DSK0005", "Nesting too deep", "brackets and blocks nest {0} levels deep here; the limit is {1}");
+        Error("DSK0005", "Nesting too deep", "nesting is {0} levels deep here (brackets, blocks and else-if chains count); the limit is {1}");
 
     public static readonly DiagnosticDescriptor IntegerTooLarge =
         Error("DSK0006", "Integer literal too large", "integer literal {0} does not fit in 64 bits");

@@ -196,8 +196,7 @@ internal static class SyntaxWords
         {
             switch (c.RuleIndex)
             {
-                case DskParser.RULE_expr:
-                case DskParser.RULE_primary: return "an expression";
+                case DskParser.RULE_expr: return "an expression";
                 case DskParser.RULE_typeRef:
                 case DskParser.RULE_dim: return "a type";
                 case DskParser.RULE_stmtList: return "a statement";

@@ -52,15 +52,14 @@ public partial class DskParser : Parser {
 		RULE_memberList = 13, RULE_member = 14, RULE_submoduleDecl = 15, RULE_tensorDecl = 16, 
 		RULE_forwardDecl = 17, RULE_memberIf = 18, RULE_typeRef = 19, RULE_dimList = 20, 
 		RULE_dim = 21, RULE_block = 22, RULE_stmtList = 23, RULE_stmt = 24, RULE_ifStmt = 25, 
-		RULE_target = 26, RULE_expr = 27, RULE_primary = 28, RULE_argList = 29, 
-		RULE_arg = 30, RULE_indexList = 31, RULE_indexItem = 32;
+		RULE_target = 26, RULE_expr = 27, RULE_argList = 28, RULE_arg = 29, RULE_indexList = 30, 
+		RULE_indexItem = 31;
 	public static readonly string[] ruleNames = {
 		"file", "sep", "item", "importDecl", "constDecl", "moduleDecl", "paramList", 
 		"param", "modelDecl", "planDecl", "planEntries", "planSep", "planEntry", 
 		"memberList", "member", "submoduleDecl", "tensorDecl", "forwardDecl", 
 		"memberIf", "typeRef", "dimList", "dim", "block", "stmtList", "stmt", 
-		"ifStmt", "target", "expr", "primary", "argList", "arg", "indexList", 
-		"indexItem"
+		"ifStmt", "target", "expr", "argList", "arg", "indexList", "indexItem"
 	};
 
 	private static readonly string[] _LiteralNames = {
@@ -114,18 +113,20 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class FileContext : ParserRuleContext {
+		public ItemContext _item;
+		public IList<ItemContext> _items = new List<ItemContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode Eof() { return GetToken(DskParser.Eof, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ItemContext[] item() {
-			return GetRuleContexts<ItemContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ItemContext item(int i) {
-			return GetRuleContext<ItemContext>(i);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
 			return GetRuleContext<SepContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ItemContext[] item() {
+			return GetRuleContexts<ItemContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ItemContext item(int i) {
+			return GetRuleContext<ItemContext>(i);
 		}
 		public FileContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -142,12 +143,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 72;
+			State = 70;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 18049582881570878L) != 0)) {
 				{
-				State = 70;
+				State = 68;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IMPORT:
@@ -156,16 +157,17 @@ public partial class DskParser : Parser {
 				case MODEL:
 				case PLAN:
 					{
-					State = 66;
-					item();
-					State = 67;
+					State = 64;
+					_localctx._item = item();
+					_localctx._items.Add(_localctx._item);
+					State = 65;
 					sep();
 					}
 					break;
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 69;
+					State = 67;
 					sep();
 					}
 					break;
@@ -173,11 +175,11 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 74;
+				State = 72;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
-			State = 75;
+			State = 73;
 			Match(Eof);
 			}
 		}
@@ -210,7 +212,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 77;
+			State = 75;
 			_la = TokenStream.LA(1);
 			if ( !(_la==SEMI || _la==NEWLINE) ) {
 			ErrorHandler.RecoverInline(this);
@@ -233,6 +235,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ItemContext : ParserRuleContext {
+		public ImportDeclContext imp;
+		public ConstDeclContext cnst;
+		public ModuleDeclContext mod;
+		public ModelDeclContext mdl;
+		public PlanDeclContext pln;
 		[System.Diagnostics.DebuggerNonUserCode] public ImportDeclContext importDecl() {
 			return GetRuleContext<ImportDeclContext>(0);
 		}
@@ -260,42 +267,42 @@ public partial class DskParser : Parser {
 		ItemContext _localctx = new ItemContext(Context, State);
 		EnterRule(_localctx, 4, RULE_item);
 		try {
-			State = 84;
+			State = 82;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IMPORT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 79;
-				importDecl();
+				State = 77;
+				_localctx.imp = importDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 80;
-				constDecl();
+				State = 78;
+				_localctx.cnst = constDecl();
 				}
 				break;
 			case MODULE:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 81;
-				moduleDecl();
+				State = 79;
+				_localctx.mod = moduleDecl();
 				}
 				break;
 			case MODEL:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 82;
-				modelDecl();
+				State = 80;
+				_localctx.mdl = modelDecl();
 				}
 				break;
 			case PLAN:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 83;
-				planDecl();
+				State = 81;
+				_localctx.pln = planDecl();
 				}
 				break;
 			default:
@@ -314,6 +321,7 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ImportDeclContext : ParserRuleContext {
+		public IToken path;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IMPORT() { return GetToken(DskParser.IMPORT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
 		public ImportDeclContext(ParserRuleContext parent, int invokingState)
@@ -330,10 +338,10 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 86;
+			State = 84;
 			Match(IMPORT);
-			State = 87;
-			Match(STRING);
+			State = 85;
+			_localctx.path = Match(STRING);
 			}
 		}
 		catch (RecognitionException re) {
@@ -348,9 +356,12 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ConstDeclContext : ParserRuleContext {
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode CONST() { return GetToken(DskParser.CONST, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -373,26 +384,26 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 89;
+			State = 87;
 			Match(CONST);
-			State = 90;
-			Match(IDENT);
-			State = 93;
+			State = 88;
+			_localctx.name = Match(IDENT);
+			State = 91;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COLON) {
 				{
-				State = 91;
+				State = 89;
 				Match(COLON);
-				State = 92;
-				typeRef();
+				State = 90;
+				_localctx.type = typeRef();
 				}
 			}
 
-			State = 95;
+			State = 93;
 			Match(ASSIGN);
-			State = 96;
-			expr(0);
+			State = 94;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -407,10 +418,15 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ModuleDeclContext : ParserRuleContext {
+		public IToken name;
+		public ParamListContext ps;
+		public IToken open;
+		public MemberListContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode MODULE() { return GetToken(DskParser.MODULE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public MemberListContext memberList() {
 			return GetRuleContext<MemberListContext>(0);
@@ -434,30 +450,30 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 98;
+			State = 96;
 			Match(MODULE);
-			State = 99;
-			Match(IDENT);
-			State = 100;
+			State = 97;
+			_localctx.name = Match(IDENT);
+			State = 98;
 			Match(LPAREN);
-			State = 102;
+			State = 100;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 101;
-				paramList();
+				State = 99;
+				_localctx.ps = paramList();
 				}
 			}
 
-			State = 104;
+			State = 102;
 			Match(RPAREN);
+			State = 103;
+			_localctx.open = Match(LBRACE);
+			State = 104;
+			_localctx.body = memberList();
 			State = 105;
-			Match(LBRACE);
-			State = 106;
-			memberList();
-			State = 107;
-			Match(RBRACE);
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -472,6 +488,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ParamListContext : ParserRuleContext {
+		public ParamContext _param;
+		public IList<ParamContext> _ps = new List<ParamContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ParamContext[] param() {
 			return GetRuleContexts<ParamContext>();
 		}
@@ -498,32 +516,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 109;
-			param();
-			State = 114;
+			State = 107;
+			_localctx._param = param();
+			_localctx._ps.Add(_localctx._param);
+			State = 112;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 110;
+					State = 108;
 					Match(COMMA);
-					State = 111;
-					param();
+					State = 109;
+					_localctx._param = param();
+					_localctx._ps.Add(_localctx._param);
 					}
 					} 
 				}
-				State = 116;
+				State = 114;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			}
-			State = 118;
+			State = 116;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 117;
+				State = 115;
 				Match(COMMA);
 				}
 			}
@@ -542,8 +562,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ParamContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext dflt;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -566,21 +589,21 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 120;
-			Match(IDENT);
-			State = 121;
+			State = 118;
+			_localctx.name = Match(IDENT);
+			State = 119;
 			Match(COLON);
-			State = 122;
-			typeRef();
-			State = 125;
+			State = 120;
+			_localctx.type = typeRef();
+			State = 123;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 123;
+				State = 121;
 				Match(ASSIGN);
-				State = 124;
-				expr(0);
+				State = 122;
+				_localctx.dflt = expr(0);
 				}
 			}
 
@@ -598,9 +621,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ModelDeclContext : ParserRuleContext {
+		public IToken name;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode MODEL() { return GetToken(DskParser.MODEL, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -618,14 +643,14 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 127;
+			State = 125;
 			Match(MODEL);
-			State = 128;
-			Match(IDENT);
-			State = 129;
+			State = 126;
+			_localctx.name = Match(IDENT);
+			State = 127;
 			Match(ASSIGN);
-			State = 130;
-			expr(0);
+			State = 128;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -640,12 +665,17 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanDeclContext : ParserRuleContext {
+		public IToken name;
+		public IToken model;
+		public IToken open;
+		public PlanEntriesContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode PLAN() { return GetToken(DskParser.PLAN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntriesContext planEntries() {
 			return GetRuleContext<PlanEntriesContext>(0);
@@ -665,20 +695,20 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 132;
+			State = 130;
 			Match(PLAN);
-			State = 133;
-			Match(IDENT);
-			State = 134;
+			State = 131;
+			_localctx.name = Match(IDENT);
+			State = 132;
 			Match(FOR);
+			State = 133;
+			_localctx.model = Match(IDENT);
+			State = 134;
+			_localctx.open = Match(LBRACE);
 			State = 135;
-			Match(IDENT);
+			_localctx.body = planEntries();
 			State = 136;
-			Match(LBRACE);
-			State = 137;
-			planEntries();
-			State = 138;
-			Match(RBRACE);
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -693,17 +723,19 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanEntriesContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext[] planEntry() {
-			return GetRuleContexts<PlanEntryContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext planEntry(int i) {
-			return GetRuleContext<PlanEntryContext>(i);
-		}
+		public PlanEntryContext _planEntry;
+		public IList<PlanEntryContext> _entries = new List<PlanEntryContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext[] planSep() {
 			return GetRuleContexts<PlanSepContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext planSep(int i) {
 			return GetRuleContext<PlanSepContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext[] planEntry() {
+			return GetRuleContexts<PlanEntryContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public PlanEntryContext planEntry(int i) {
+			return GetRuleContext<PlanEntryContext>(i);
 		}
 		public PlanEntriesContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -720,19 +752,20 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 146;
+			State = 144;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20310178788278272L) != 0)) {
 				{
-				State = 144;
+				State = 142;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IDENT:
 					{
-					State = 140;
-					planEntry();
-					State = 141;
+					State = 138;
+					_localctx._planEntry = planEntry();
+					_localctx._entries.Add(_localctx._planEntry);
+					State = 139;
 					planSep();
 					}
 					break;
@@ -740,7 +773,7 @@ public partial class DskParser : Parser {
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 143;
+					State = 141;
 					planSep();
 					}
 					break;
@@ -748,7 +781,7 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 148;
+				State = 146;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -784,7 +817,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 149;
+			State = 147;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -819,14 +852,20 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class PlanValueContext : PlanEntryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public IToken key;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public PlanValueContext(PlanEntryContext context) { CopyFrom(context); }
 	}
 	public partial class PlanBlockContext : PlanEntryContext {
+		public IToken key;
+		public IToken open;
+		public PlanEntriesContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntriesContext planEntries() {
@@ -841,33 +880,33 @@ public partial class DskParser : Parser {
 		PlanEntryContext _localctx = new PlanEntryContext(Context, State);
 		EnterRule(_localctx, 24, RULE_planEntry);
 		try {
-			State = 159;
+			State = 157;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,10,Context) ) {
 			case 1:
 				_localctx = new PlanValueContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 151;
-				Match(IDENT);
-				State = 152;
+				State = 149;
+				((PlanValueContext)_localctx).key = Match(IDENT);
+				State = 150;
 				Match(COLON);
-				State = 153;
-				expr(0);
+				State = 151;
+				((PlanValueContext)_localctx).value = expr(0);
 				}
 				break;
 			case 2:
 				_localctx = new PlanBlockContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
+				State = 152;
+				((PlanBlockContext)_localctx).key = Match(IDENT);
+				State = 153;
+				((PlanBlockContext)_localctx).open = Match(LBRACE);
 				State = 154;
-				Match(IDENT);
+				((PlanBlockContext)_localctx).body = planEntries();
 				State = 155;
-				Match(LBRACE);
-				State = 156;
-				planEntries();
-				State = 157;
-				Match(RBRACE);
+				((PlanBlockContext)_localctx).close = Match(RBRACE);
 				}
 				break;
 			}
@@ -884,17 +923,19 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberListContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public MemberContext[] member() {
-			return GetRuleContexts<MemberContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public MemberContext member(int i) {
-			return GetRuleContext<MemberContext>(i);
-		}
+		public MemberContext _member;
+		public IList<MemberContext> _members = new List<MemberContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
 			return GetRuleContext<SepContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public MemberContext[] member() {
+			return GetRuleContexts<MemberContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public MemberContext member(int i) {
+			return GetRuleContext<MemberContext>(i);
 		}
 		public MemberListContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -911,12 +952,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 167;
+			State = 165;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20301382695260612L) != 0)) {
 				{
-				State = 165;
+				State = 163;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case CONST:
@@ -926,16 +967,17 @@ public partial class DskParser : Parser {
 				case IF:
 				case IDENT:
 					{
-					State = 161;
-					member();
-					State = 162;
+					State = 159;
+					_localctx._member = member();
+					_localctx._members.Add(_localctx._member);
+					State = 160;
 					sep();
 					}
 					break;
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 164;
+					State = 162;
 					sep();
 					}
 					break;
@@ -943,7 +985,7 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 169;
+				State = 167;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -961,6 +1003,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberContext : ParserRuleContext {
+		public SubmoduleDeclContext sub;
+		public TensorDeclContext tensor;
+		public ConstDeclContext cnst;
+		public ForwardDeclContext fwd;
+		public MemberIfContext cond;
 		[System.Diagnostics.DebuggerNonUserCode] public SubmoduleDeclContext submoduleDecl() {
 			return GetRuleContext<SubmoduleDeclContext>(0);
 		}
@@ -988,43 +1035,43 @@ public partial class DskParser : Parser {
 		MemberContext _localctx = new MemberContext(Context, State);
 		EnterRule(_localctx, 28, RULE_member);
 		try {
-			State = 175;
+			State = 173;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 170;
-				submoduleDecl();
+				State = 168;
+				_localctx.sub = submoduleDecl();
 				}
 				break;
 			case PARAM:
 			case BUFFER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 171;
-				tensorDecl();
+				State = 169;
+				_localctx.tensor = tensorDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 172;
-				constDecl();
+				State = 170;
+				_localctx.cnst = constDecl();
 				}
 				break;
 			case FORWARD:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 173;
-				forwardDecl();
+				State = 171;
+				_localctx.fwd = forwardDecl();
 				}
 				break;
 			case IF:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 174;
-				memberIf();
+				State = 172;
+				_localctx.cond = memberIf();
 				}
 				break;
 			default:
@@ -1043,21 +1090,25 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class SubmoduleDeclContext : ParserRuleContext {
+		public IToken name;
+		public IToken module;
+		public ArgListContext args;
+		public ExprContext count;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ArgListContext argList() {
 			return GetRuleContext<ArgListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		public SubmoduleDeclContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
 		{
@@ -1073,36 +1124,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 177;
-			Match(IDENT);
-			State = 178;
+			State = 175;
+			_localctx.name = Match(IDENT);
+			State = 176;
 			Match(ASSIGN);
-			State = 179;
-			Match(IDENT);
-			State = 180;
+			State = 177;
+			_localctx.module = Match(IDENT);
+			State = 178;
 			Match(LPAREN);
-			State = 182;
+			State = 180;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 				{
-				State = 181;
-				argList();
+				State = 179;
+				_localctx.args = argList();
 				}
 			}
 
-			State = 184;
+			State = 182;
 			Match(RPAREN);
-			State = 189;
+			State = 187;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==LBRACK) {
 				{
-				State = 185;
+				State = 183;
 				Match(LBRACK);
-				State = 186;
-				expr(0);
-				State = 187;
+				State = 184;
+				_localctx.count = expr(0);
+				State = 185;
 				Match(RBRACK);
 				}
 			}
@@ -1121,8 +1172,12 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class TensorDeclContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public IToken kind;
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext init;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -1147,30 +1202,31 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 191;
+			State = 189;
+			_localctx.kind = TokenStream.LT(1);
 			_la = TokenStream.LA(1);
 			if ( !(_la==PARAM || _la==BUFFER) ) {
-			ErrorHandler.RecoverInline(this);
+				_localctx.kind = ErrorHandler.RecoverInline(this);
 			}
 			else {
 				ErrorHandler.ReportMatch(this);
 			    Consume();
 			}
-			State = 192;
-			Match(IDENT);
-			State = 193;
+			State = 190;
+			_localctx.name = Match(IDENT);
+			State = 191;
 			Match(COLON);
-			State = 194;
-			typeRef();
-			State = 197;
+			State = 192;
+			_localctx.type = typeRef();
+			State = 195;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 195;
+				State = 193;
 				Match(ASSIGN);
-				State = 196;
-				expr(0);
+				State = 194;
+				_localctx.init = expr(0);
 				}
 			}
 
@@ -1188,16 +1244,19 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ForwardDeclContext : ParserRuleContext {
+		public ParamListContext ps;
+		public TypeRefContext result;
+		public BlockContext body;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FORWARD() { return GetToken(DskParser.FORWARD, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public BlockContext block() {
 			return GetRuleContext<BlockContext>(0);
 		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ARROW() { return GetToken(DskParser.ARROW, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ParamListContext paramList() {
 			return GetRuleContext<ParamListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ARROW() { return GetToken(DskParser.ARROW, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -1216,36 +1275,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 199;
+			State = 197;
 			Match(FORWARD);
-			State = 200;
+			State = 198;
 			Match(LPAREN);
-			State = 202;
+			State = 200;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 201;
-				paramList();
+				State = 199;
+				_localctx.ps = paramList();
 				}
 			}
 
-			State = 204;
+			State = 202;
 			Match(RPAREN);
-			State = 207;
+			State = 205;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ARROW) {
 				{
-				State = 205;
+				State = 203;
 				Match(ARROW);
-				State = 206;
-				typeRef();
+				State = 204;
+				_localctx.result = typeRef();
 				}
 			}
 
-			State = 209;
-			block();
+			State = 207;
+			_localctx.body = block();
 			}
 		}
 		catch (RecognitionException re) {
@@ -1260,6 +1319,14 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberIfContext : ParserRuleContext {
+		public ExprContext cond;
+		public IToken open;
+		public MemberListContext then;
+		public IToken close;
+		public MemberIfContext elseIf;
+		public IToken elseOpen;
+		public MemberListContext otherwise;
+		public IToken elseClose;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IF() { return GetToken(DskParser.IF, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -1279,12 +1346,12 @@ public partial class DskParser : Parser {
 			return GetToken(DskParser.RBRACE, i);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ELSE() { return GetToken(DskParser.ELSE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public MemberIfContext memberIf() {
-			return GetRuleContext<MemberIfContext>(0);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] NEWLINE() { return GetTokens(DskParser.NEWLINE); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NEWLINE(int i) {
 			return GetToken(DskParser.NEWLINE, i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public MemberIfContext memberIf() {
+			return GetRuleContext<MemberIfContext>(0);
 		}
 		public MemberIfContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -1301,54 +1368,54 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 211;
+			State = 209;
 			Match(IF);
+			State = 210;
+			_localctx.cond = expr(0);
+			State = 211;
+			_localctx.open = Match(LBRACE);
 			State = 212;
-			expr(0);
+			_localctx.then = memberList();
 			State = 213;
-			Match(LBRACE);
-			State = 214;
-			memberList();
-			State = 215;
-			Match(RBRACE);
-			State = 230;
+			_localctx.close = Match(RBRACE);
+			State = 228;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,21,Context) ) {
 			case 1:
 				{
-				State = 219;
+				State = 217;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 216;
+					State = 214;
 					Match(NEWLINE);
 					}
 					}
-					State = 221;
+					State = 219;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 222;
+				State = 220;
 				Match(ELSE);
-				State = 228;
+				State = 226;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 223;
-					memberIf();
+					State = 221;
+					_localctx.elseIf = memberIf();
 					}
 					break;
 				case LBRACE:
 					{
+					State = 222;
+					_localctx.elseOpen = Match(LBRACE);
+					State = 223;
+					_localctx.otherwise = memberList();
 					State = 224;
-					Match(LBRACE);
-					State = 225;
-					memberList();
-					State = 226;
-					Match(RBRACE);
+					_localctx.elseClose = Match(RBRACE);
 					}
 					break;
 				default:
@@ -1383,23 +1450,28 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class NamedTypeContext : TypeRefContext {
+		public IToken name;
+		public IToken lbrack;
+		public DimListContext dims;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public DimListContext dimList() {
 			return GetRuleContext<DimListContext>(0);
 		}
 		public NamedTypeContext(TypeRefContext context) { CopyFrom(context); }
 	}
 	public partial class TupleTypeContext : TypeRefContext {
+		public TypeRefContext _typeRef;
+		public IList<TypeRefContext> _elements = new List<TypeRefContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext[] typeRef() {
 			return GetRuleContexts<TypeRefContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef(int i) {
 			return GetRuleContext<TypeRefContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
 			return GetToken(DskParser.COMMA, i);
@@ -1414,33 +1486,33 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 254;
+			State = 252;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NamedTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 232;
-				Match(IDENT);
-				State = 238;
+				State = 230;
+				((NamedTypeContext)_localctx).name = Match(IDENT);
+				State = 236;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==LBRACK) {
 					{
+					State = 231;
+					((NamedTypeContext)_localctx).lbrack = Match(LBRACK);
 					State = 233;
-					Match(LBRACK);
-					State = 235;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444951532404736L) != 0)) {
 						{
-						State = 234;
-						dimList();
+						State = 232;
+						((NamedTypeContext)_localctx).dims = dimList();
 						}
 					}
 
-					State = 237;
+					State = 235;
 					Match(RBRACK);
 					}
 				}
@@ -1451,39 +1523,41 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 240;
+				State = 238;
 				Match(LPAREN);
-				State = 241;
-				typeRef();
-				State = 246;
+				State = 239;
+				((TupleTypeContext)_localctx)._typeRef = typeRef();
+				((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
+				State = 244;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 242;
+						State = 240;
 						Match(COMMA);
-						State = 243;
-						typeRef();
+						State = 241;
+						((TupleTypeContext)_localctx)._typeRef = typeRef();
+						((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
 						}
 						} 
 					}
-					State = 248;
+					State = 246;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				}
-				State = 250;
+				State = 248;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 249;
+					State = 247;
 					Match(COMMA);
 					}
 				}
 
-				State = 252;
+				State = 250;
 				Match(RPAREN);
 				}
 				break;
@@ -1503,6 +1577,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class DimListContext : ParserRuleContext {
+		public DimContext _dim;
+		public IList<DimContext> _dims = new List<DimContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public DimContext[] dim() {
 			return GetRuleContexts<DimContext>();
 		}
@@ -1529,32 +1605,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 256;
-			dim();
-			State = 261;
+			State = 254;
+			_localctx._dim = dim();
+			_localctx._dims.Add(_localctx._dim);
+			State = 259;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 257;
+					State = 255;
 					Match(COMMA);
-					State = 258;
-					dim();
+					State = 256;
+					_localctx._dim = dim();
+					_localctx._dims.Add(_localctx._dim);
 					}
 					} 
 				}
-				State = 263;
+				State = 261;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			}
-			State = 265;
+			State = 263;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 264;
+				State = 262;
 				Match(COMMA);
 				}
 			}
@@ -1585,11 +1663,13 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class PackDimContext : DimContext {
+		public IToken name;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STAR() { return GetToken(DskParser.STAR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public PackDimContext(DimContext context) { CopyFrom(context); }
 	}
 	public partial class ExprDimContext : DimContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -1601,17 +1681,17 @@ public partial class DskParser : Parser {
 		DimContext _localctx = new DimContext(Context, State);
 		EnterRule(_localctx, 42, RULE_dim);
 		try {
-			State = 270;
+			State = 268;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STAR:
 				_localctx = new PackDimContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 267;
+				State = 265;
 				Match(STAR);
-				State = 268;
-				Match(IDENT);
+				State = 266;
+				((PackDimContext)_localctx).name = Match(IDENT);
 				}
 				break;
 			case NOT:
@@ -1629,8 +1709,8 @@ public partial class DskParser : Parser {
 				_localctx = new ExprDimContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 269;
-				expr(0);
+				State = 267;
+				((ExprDimContext)_localctx).value = expr(0);
 				}
 				break;
 			default:
@@ -1649,6 +1729,9 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class BlockContext : ParserRuleContext {
+		public IToken open;
+		public StmtListContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public StmtListContext stmtList() {
 			return GetRuleContext<StmtListContext>(0);
@@ -1668,12 +1751,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
+			State = 270;
+			_localctx.open = Match(LBRACE);
+			State = 271;
+			_localctx.body = stmtList();
 			State = 272;
-			Match(LBRACE);
-			State = 273;
-			stmtList();
-			State = 274;
-			Match(RBRACE);
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -1688,17 +1771,19 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class StmtListContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public StmtContext[] stmt() {
-			return GetRuleContexts<StmtContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public StmtContext stmt(int i) {
-			return GetRuleContext<StmtContext>(i);
-		}
+		public StmtContext _stmt;
+		public IList<StmtContext> _stmts = new List<StmtContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext sep(int i) {
 			return GetRuleContext<SepContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public StmtContext[] stmt() {
+			return GetRuleContexts<StmtContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public StmtContext stmt(int i) {
+			return GetRuleContext<StmtContext>(i);
 		}
 		public StmtListContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -1715,12 +1800,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 282;
+			State = 280;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 26494525824095744L) != 0)) {
 				{
-				State = 280;
+				State = 278;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case LET:
@@ -1741,16 +1826,17 @@ public partial class DskParser : Parser {
 				case IDENT:
 				case STRING:
 					{
-					State = 276;
-					stmt();
-					State = 277;
+					State = 274;
+					_localctx._stmt = stmt();
+					_localctx._stmts.Add(_localctx._stmt);
+					State = 275;
 					sep();
 					}
 					break;
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 279;
+					State = 277;
 					sep();
 					}
 					break;
@@ -1758,7 +1844,7 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 284;
+				State = 282;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1788,30 +1874,38 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class LetStmtContext : StmtContext {
+		public TargetContext tgt;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LET() { return GetToken(DskParser.LET, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TargetContext target() {
 			return GetRuleContext<TargetContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public LetStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class AssignStmtContext : StmtContext {
+		public TargetContext tgt;
+		public ExprContext value;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TargetContext target() {
 			return GetRuleContext<TargetContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public AssignStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ForStmtContext : StmtContext {
+		public IToken variable;
+		public ExprContext source;
+		public ExprContext end;
+		public BlockContext body;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IN() { return GetToken(DskParser.IN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -1825,12 +1919,15 @@ public partial class DskParser : Parser {
 		public ForStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class IfStatementContext : StmtContext {
+		public IfStmtContext node;
 		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
 			return GetRuleContext<IfStmtContext>(0);
 		}
 		public IfStatementContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class AssertStmtContext : StmtContext {
+		public ExprContext cond;
+		public ExprContext message;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSERT() { return GetToken(DskParser.ASSERT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
@@ -1842,6 +1939,7 @@ public partial class DskParser : Parser {
 		public AssertStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ReturnStmtContext : StmtContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RETURN() { return GetToken(DskParser.RETURN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -1849,6 +1947,7 @@ public partial class DskParser : Parser {
 		public ReturnStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ExprStmtContext : StmtContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -1861,88 +1960,88 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 48, RULE_stmt);
 		int _la;
 		try {
-			State = 314;
+			State = 312;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,34,Context) ) {
 			case 1:
 				_localctx = new LetStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 285;
+				State = 283;
 				Match(LET);
-				State = 286;
-				target();
-				State = 287;
+				State = 284;
+				((LetStmtContext)_localctx).tgt = target();
+				State = 285;
 				Match(ASSIGN);
-				State = 288;
-				expr(0);
+				State = 286;
+				((LetStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 2:
 				_localctx = new AssignStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 290;
-				target();
-				State = 291;
+				State = 288;
+				((AssignStmtContext)_localctx).tgt = target();
+				State = 289;
 				Match(ASSIGN);
-				State = 292;
-				expr(0);
+				State = 290;
+				((AssignStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 3:
 				_localctx = new ForStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 294;
+				State = 292;
 				Match(FOR);
-				State = 295;
-				Match(IDENT);
-				State = 296;
+				State = 293;
+				((ForStmtContext)_localctx).variable = Match(IDENT);
+				State = 294;
 				Match(IN);
-				State = 297;
-				expr(0);
-				State = 300;
+				State = 295;
+				((ForStmtContext)_localctx).source = expr(0);
+				State = 298;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==RANGE) {
 					{
-					State = 298;
+					State = 296;
 					Match(RANGE);
-					State = 299;
-					expr(0);
+					State = 297;
+					((ForStmtContext)_localctx).end = expr(0);
 					}
 				}
 
-				State = 302;
-				block();
+				State = 300;
+				((ForStmtContext)_localctx).body = block();
 				}
 				break;
 			case 4:
 				_localctx = new IfStatementContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 304;
-				ifStmt();
+				State = 302;
+				((IfStatementContext)_localctx).node = ifStmt();
 				}
 				break;
 			case 5:
 				_localctx = new AssertStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 305;
+				State = 303;
 				Match(ASSERT);
-				State = 306;
-				expr(0);
-				State = 309;
+				State = 304;
+				((AssertStmtContext)_localctx).cond = expr(0);
+				State = 307;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 307;
+					State = 305;
 					Match(COMMA);
-					State = 308;
-					expr(0);
+					State = 306;
+					((AssertStmtContext)_localctx).message = expr(0);
 					}
 				}
 
@@ -1952,18 +2051,18 @@ public partial class DskParser : Parser {
 				_localctx = new ReturnStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 311;
+				State = 309;
 				Match(RETURN);
-				State = 312;
-				expr(0);
+				State = 310;
+				((ReturnStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 7:
 				_localctx = new ExprStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 313;
-				expr(0);
+				State = 311;
+				((ExprStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			}
@@ -1980,6 +2079,10 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class IfStmtContext : ParserRuleContext {
+		public ExprContext cond;
+		public BlockContext then;
+		public IfStmtContext elseIf;
+		public BlockContext otherwise;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IF() { return GetToken(DskParser.IF, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -1991,12 +2094,12 @@ public partial class DskParser : Parser {
 			return GetRuleContext<BlockContext>(i);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ELSE() { return GetToken(DskParser.ELSE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
-			return GetRuleContext<IfStmtContext>(0);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] NEWLINE() { return GetTokens(DskParser.NEWLINE); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NEWLINE(int i) {
 			return GetToken(DskParser.NEWLINE, i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
+			return GetRuleContext<IfStmtContext>(0);
 		}
 		public IfStmtContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -2013,46 +2116,46 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 316;
+			State = 314;
 			Match(IF);
-			State = 317;
-			expr(0);
-			State = 318;
-			block();
-			State = 330;
+			State = 315;
+			_localctx.cond = expr(0);
+			State = 316;
+			_localctx.then = block();
+			State = 328;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,37,Context) ) {
 			case 1:
 				{
-				State = 322;
+				State = 320;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 319;
+					State = 317;
 					Match(NEWLINE);
 					}
 					}
-					State = 324;
+					State = 322;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 325;
+				State = 323;
 				Match(ELSE);
-				State = 328;
+				State = 326;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 326;
-					ifStmt();
+					State = 324;
+					_localctx.elseIf = ifStmt();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 327;
-					block();
+					State = 325;
+					_localctx.otherwise = block();
 					}
 					break;
 				default:
@@ -2087,16 +2190,19 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class NameTargetContext : TargetContext {
+		public IToken name;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public NameTargetContext(TargetContext context) { CopyFrom(context); }
 	}
 	public partial class TupleTargetContext : TargetContext {
+		public IToken _IDENT;
+		public IList<IToken> _names = new List<IToken>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
 			return GetToken(DskParser.COMMA, i);
@@ -2111,54 +2217,56 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 346;
+			State = 344;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NameTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 332;
-				Match(IDENT);
+				State = 330;
+				((NameTargetContext)_localctx).name = Match(IDENT);
 				}
 				break;
 			case LPAREN:
 				_localctx = new TupleTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 333;
+				State = 331;
 				Match(LPAREN);
-				State = 334;
-				Match(IDENT);
-				State = 339;
+				State = 332;
+				((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
+				((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
+				State = 337;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 335;
+						State = 333;
 						Match(COMMA);
-						State = 336;
-						Match(IDENT);
+						State = 334;
+						((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
+						((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
 						}
 						} 
 					}
-					State = 341;
+					State = 339;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				}
-				State = 343;
+				State = 341;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 342;
+					State = 340;
 					Match(COMMA);
 					}
 				}
 
-				State = 345;
+				State = 343;
 				Match(RPAREN);
 				}
 				break;
@@ -2191,6 +2299,7 @@ public partial class DskParser : Parser {
 	}
 	public partial class UnaryExprContext : ExprContext {
 		public IToken op;
+		public ExprContext operand;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -2199,30 +2308,94 @@ public partial class DskParser : Parser {
 		public UnaryExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class NotExprContext : ExprContext {
+		public ExprContext operand;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NOT() { return GetToken(DskParser.NOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public NotExprContext(ExprContext context) { CopyFrom(context); }
 	}
-	public partial class PrimaryExprContext : ExprContext {
-		[System.Diagnostics.DebuggerNonUserCode] public PrimaryContext primary() {
-			return GetRuleContext<PrimaryContext>(0);
-		}
-		public PrimaryExprContext(ExprContext context) { CopyFrom(context); }
+	public partial class NameExprContext : ExprContext {
+		public IToken name;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public NameExprContext(ExprContext context) { CopyFrom(context); }
 	}
-	public partial class PowerExprContext : ExprContext {
+	public partial class IntExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode INT() { return GetToken(DskParser.INT, 0); }
+		public IntExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class FloatExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FLOAT() { return GetToken(DskParser.FLOAT, 0); }
+		public FloatExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class StringExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
+		public StringExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class BoolExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TRUE() { return GetToken(DskParser.TRUE, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FALSE() { return GetToken(DskParser.FALSE, 0); }
+		public BoolExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class NoneExprContext : ExprContext {
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NONE() { return GetToken(DskParser.NONE, 0); }
+		public NoneExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class ParenExprContext : ExprContext {
+		public ExprContext _expr;
+		public IList<ExprContext> _items = new List<ExprContext>();
+		public IToken trailing;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
+			return GetToken(DskParser.COMMA, i);
+		}
+		public ParenExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class ListExprContext : ExprContext {
+		public ExprContext _expr;
+		public IList<ExprContext> _items = new List<ExprContext>();
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
+			return GetRuleContexts<ExprContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
+			return GetRuleContext<ExprContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
+			return GetToken(DskParser.COMMA, i);
+		}
+		public ListExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class PowerExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode POW() { return GetToken(DskParser.POW, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
+			return GetRuleContexts<ExprContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
+			return GetRuleContext<ExprContext>(i);
+		}
 		public PowerExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class MulExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2236,7 +2409,9 @@ public partial class DskParser : Parser {
 		public MulExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class AddExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2248,7 +2423,9 @@ public partial class DskParser : Parser {
 		public AddExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class CompareExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2264,52 +2441,62 @@ public partial class DskParser : Parser {
 		public CompareExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class AndExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode AND() { return GetToken(DskParser.AND, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode AND() { return GetToken(DskParser.AND, 0); }
 		public AndExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class OrExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode OR() { return GetToken(DskParser.OR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode OR() { return GetToken(DskParser.OR, 0); }
 		public OrExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class CallExprContext : ExprContext {
+		public ExprContext callee;
+		public ArgListContext args;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ArgListContext argList() {
 			return GetRuleContext<ArgListContext>(0);
 		}
 		public CallExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class IndexExprContext : ExprContext {
+		public ExprContext obj;
+		public IndexListContext index;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public IndexListContext indexList() {
 			return GetRuleContext<IndexListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		public IndexExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class MemberExprContext : ExprContext {
+		public ExprContext obj;
+		public IToken name;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode DOT() { return GetToken(DskParser.DOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode DOT() { return GetToken(DskParser.DOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public MemberExprContext(ExprContext context) { CopyFrom(context); }
 	}
@@ -2331,7 +2518,7 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 354;
+			State = 387;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case PLUS:
@@ -2341,7 +2528,7 @@ public partial class DskParser : Parser {
 				Context = _localctx;
 				_prevctx = _localctx;
 
-				State = 349;
+				State = 347;
 				((UnaryExprContext)_localctx).op = TokenStream.LT(1);
 				_la = TokenStream.LA(1);
 				if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2351,8 +2538,8 @@ public partial class DskParser : Parser {
 					ErrorHandler.ReportMatch(this);
 				    Consume();
 				}
-				State = 350;
-				expr(8);
+				State = 348;
+				((UnaryExprContext)_localctx).operand = expr(15);
 				}
 				break;
 			case NOT:
@@ -2360,64 +2547,214 @@ public partial class DskParser : Parser {
 				_localctx = new NotExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 351;
+				State = 349;
 				Match(NOT);
+				State = 350;
+				((NotExprContext)_localctx).operand = expr(11);
+				}
+				break;
+			case IDENT:
+				{
+				_localctx = new NameExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 351;
+				((NameExprContext)_localctx).name = Match(IDENT);
+				}
+				break;
+			case INT:
+				{
+				_localctx = new IntExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
 				State = 352;
-				expr(4);
+				((IntExprContext)_localctx).tok = Match(INT);
+				}
+				break;
+			case FLOAT:
+				{
+				_localctx = new FloatExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 353;
+				((FloatExprContext)_localctx).tok = Match(FLOAT);
+				}
+				break;
+			case STRING:
+				{
+				_localctx = new StringExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 354;
+				((StringExprContext)_localctx).tok = Match(STRING);
 				}
 				break;
 			case TRUE:
 			case FALSE:
-			case NONE:
-			case LPAREN:
-			case LBRACK:
-			case FLOAT:
-			case INT:
-			case IDENT:
-			case STRING:
 				{
-				_localctx = new PrimaryExprContext(_localctx);
+				_localctx = new BoolExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 353;
-				primary();
+				State = 355;
+				((BoolExprContext)_localctx).tok = TokenStream.LT(1);
+				_la = TokenStream.LA(1);
+				if ( !(_la==TRUE || _la==FALSE) ) {
+					((BoolExprContext)_localctx).tok = ErrorHandler.RecoverInline(this);
+				}
+				else {
+					ErrorHandler.ReportMatch(this);
+				    Consume();
+				}
+				}
+				break;
+			case NONE:
+				{
+				_localctx = new NoneExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 356;
+				Match(NONE);
+				}
+				break;
+			case LPAREN:
+				{
+				_localctx = new ParenExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 357;
+				Match(LPAREN);
+				State = 369;
+				ErrorHandler.Sync(this);
+				_la = TokenStream.LA(1);
+				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
+					{
+					State = 358;
+					((ParenExprContext)_localctx)._expr = expr(0);
+					((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
+					State = 363;
+					ErrorHandler.Sync(this);
+					_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
+						if ( _alt==1 ) {
+							{
+							{
+							State = 359;
+							Match(COMMA);
+							State = 360;
+							((ParenExprContext)_localctx)._expr = expr(0);
+							((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
+							}
+							} 
+						}
+						State = 365;
+						ErrorHandler.Sync(this);
+						_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					}
+					State = 367;
+					ErrorHandler.Sync(this);
+					_la = TokenStream.LA(1);
+					if (_la==COMMA) {
+						{
+						State = 366;
+						((ParenExprContext)_localctx).trailing = Match(COMMA);
+						}
+					}
+
+					}
+				}
+
+				State = 371;
+				Match(RPAREN);
+				}
+				break;
+			case LBRACK:
+				{
+				_localctx = new ListExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 372;
+				Match(LBRACK);
+				State = 384;
+				ErrorHandler.Sync(this);
+				_la = TokenStream.LA(1);
+				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
+					{
+					State = 373;
+					((ListExprContext)_localctx)._expr = expr(0);
+					((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
+					State = 378;
+					ErrorHandler.Sync(this);
+					_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
+						if ( _alt==1 ) {
+							{
+							{
+							State = 374;
+							Match(COMMA);
+							State = 375;
+							((ListExprContext)_localctx)._expr = expr(0);
+							((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
+							}
+							} 
+						}
+						State = 380;
+						ErrorHandler.Sync(this);
+						_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+					}
+					State = 382;
+					ErrorHandler.Sync(this);
+					_la = TokenStream.LA(1);
+					if (_la==COMMA) {
+						{
+						State = 381;
+						Match(COMMA);
+						}
+					}
+
+					}
+				}
+
+				State = 386;
+				Match(RBRACK);
 				}
 				break;
 			default:
 				throw new NoViableAltException(this);
 			}
 			Context.Stop = TokenStream.LT(-1);
-			State = 390;
+			State = 423;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					if ( ParseListeners!=null )
 						TriggerExitRuleEvent();
 					_prevctx = _localctx;
 					{
-					State = 388;
+					State = 421;
 					ErrorHandler.Sync(this);
-					switch ( Interpreter.AdaptivePredict(TokenStream,43,Context) ) {
+					switch ( Interpreter.AdaptivePredict(TokenStream,49,Context) ) {
 					case 1:
 						{
 						_localctx = new PowerExprContext(new ExprContext(_parentctx, _parentState));
+						((PowerExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 356;
-						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
-						State = 357;
+						State = 389;
+						if (!(Precpred(Context, 16))) throw new FailedPredicateException(this, "Precpred(Context, 16)");
+						State = 390;
 						Match(POW);
-						State = 358;
-						expr(9);
+						State = 391;
+						((PowerExprContext)_localctx).right = expr(16);
 						}
 						break;
 					case 2:
 						{
 						_localctx = new MulExprContext(new ExprContext(_parentctx, _parentState));
+						((MulExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 359;
-						if (!(Precpred(Context, 7))) throw new FailedPredicateException(this, "Precpred(Context, 7)");
-						State = 360;
+						State = 392;
+						if (!(Precpred(Context, 14))) throw new FailedPredicateException(this, "Precpred(Context, 14)");
+						State = 393;
 						((MulExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 128849018880L) != 0)) ) {
@@ -2427,17 +2764,18 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 361;
-						expr(8);
+						State = 394;
+						((MulExprContext)_localctx).right = expr(15);
 						}
 						break;
 					case 3:
 						{
 						_localctx = new AddExprContext(new ExprContext(_parentctx, _parentState));
+						((AddExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 362;
-						if (!(Precpred(Context, 6))) throw new FailedPredicateException(this, "Precpred(Context, 6)");
-						State = 363;
+						State = 395;
+						if (!(Precpred(Context, 13))) throw new FailedPredicateException(this, "Precpred(Context, 13)");
+						State = 396;
 						((AddExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2447,17 +2785,18 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 364;
-						expr(7);
+						State = 397;
+						((AddExprContext)_localctx).right = expr(14);
 						}
 						break;
 					case 4:
 						{
 						_localctx = new CompareExprContext(new ExprContext(_parentctx, _parentState));
+						((CompareExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 365;
-						if (!(Precpred(Context, 5))) throw new FailedPredicateException(this, "Precpred(Context, 5)");
-						State = 366;
+						State = 398;
+						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
+						State = 399;
 						((CompareExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 1056964608L) != 0)) ) {
@@ -2467,88 +2806,93 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 367;
-						expr(6);
+						State = 400;
+						((CompareExprContext)_localctx).right = expr(13);
 						}
 						break;
 					case 5:
 						{
 						_localctx = new AndExprContext(new ExprContext(_parentctx, _parentState));
+						((AndExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 368;
-						if (!(Precpred(Context, 3))) throw new FailedPredicateException(this, "Precpred(Context, 3)");
-						State = 369;
+						State = 401;
+						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
+						State = 402;
 						Match(AND);
-						State = 370;
-						expr(4);
+						State = 403;
+						((AndExprContext)_localctx).right = expr(11);
 						}
 						break;
 					case 6:
 						{
 						_localctx = new OrExprContext(new ExprContext(_parentctx, _parentState));
+						((OrExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 371;
-						if (!(Precpred(Context, 2))) throw new FailedPredicateException(this, "Precpred(Context, 2)");
-						State = 372;
+						State = 404;
+						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
+						State = 405;
 						Match(OR);
-						State = 373;
-						expr(3);
+						State = 406;
+						((OrExprContext)_localctx).right = expr(10);
 						}
 						break;
 					case 7:
 						{
 						_localctx = new CallExprContext(new ExprContext(_parentctx, _parentState));
+						((CallExprContext)_localctx).callee = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 374;
-						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
-						State = 375;
+						State = 407;
+						if (!(Precpred(Context, 19))) throw new FailedPredicateException(this, "Precpred(Context, 19)");
+						State = 408;
 						Match(LPAREN);
-						State = 377;
+						State = 410;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 						if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 							{
-							State = 376;
-							argList();
+							State = 409;
+							((CallExprContext)_localctx).args = argList();
 							}
 						}
 
-						State = 379;
+						State = 412;
 						Match(RPAREN);
 						}
 						break;
 					case 8:
 						{
 						_localctx = new IndexExprContext(new ExprContext(_parentctx, _parentState));
+						((IndexExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 380;
-						if (!(Precpred(Context, 11))) throw new FailedPredicateException(this, "Precpred(Context, 11)");
-						State = 381;
+						State = 413;
+						if (!(Precpred(Context, 18))) throw new FailedPredicateException(this, "Precpred(Context, 18)");
+						State = 414;
 						Match(LBRACK);
-						State = 382;
-						indexList();
-						State = 383;
+						State = 415;
+						((IndexExprContext)_localctx).index = indexList();
+						State = 416;
 						Match(RBRACK);
 						}
 						break;
 					case 9:
 						{
 						_localctx = new MemberExprContext(new ExprContext(_parentctx, _parentState));
+						((MemberExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 385;
-						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
-						State = 386;
+						State = 418;
+						if (!(Precpred(Context, 17))) throw new FailedPredicateException(this, "Precpred(Context, 17)");
+						State = 419;
 						Match(DOT);
-						State = 387;
-						Match(IDENT);
+						State = 420;
+						((MemberExprContext)_localctx).name = Match(IDENT);
 						}
 						break;
 					}
 					} 
 				}
-				State = 392;
+				State = 425;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			}
 			}
 		}
@@ -2563,252 +2907,9 @@ public partial class DskParser : Parser {
 		return _localctx;
 	}
 
-	public partial class PrimaryContext : ParserRuleContext {
-		public PrimaryContext(ParserRuleContext parent, int invokingState)
-			: base(parent, invokingState)
-		{
-		}
-		public override int RuleIndex { get { return RULE_primary; } }
-	 
-		public PrimaryContext() { }
-		public virtual void CopyFrom(PrimaryContext context) {
-			base.CopyFrom(context);
-		}
-	}
-	public partial class NamePrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
-		public NamePrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class IntPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode INT() { return GetToken(DskParser.INT, 0); }
-		public IntPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class FloatPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FLOAT() { return GetToken(DskParser.FLOAT, 0); }
-		public FloatPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class StringPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
-		public StringPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class BoolPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TRUE() { return GetToken(DskParser.TRUE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FALSE() { return GetToken(DskParser.FALSE, 0); }
-		public BoolPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class NonePrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NONE() { return GetToken(DskParser.NONE, 0); }
-		public NonePrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class ParenPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
-			return GetRuleContexts<ExprContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
-			return GetRuleContext<ExprContext>(i);
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
-			return GetToken(DskParser.COMMA, i);
-		}
-		public ParenPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class ListPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
-			return GetRuleContexts<ExprContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
-			return GetRuleContext<ExprContext>(i);
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
-			return GetToken(DskParser.COMMA, i);
-		}
-		public ListPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-
-	[RuleVersion(0)]
-	public PrimaryContext primary() {
-		PrimaryContext _localctx = new PrimaryContext(Context, State);
-		EnterRule(_localctx, 56, RULE_primary);
-		int _la;
-		try {
-			int _alt;
-			State = 429;
-			ErrorHandler.Sync(this);
-			switch (TokenStream.LA(1)) {
-			case IDENT:
-				_localctx = new NamePrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 1);
-				{
-				State = 393;
-				Match(IDENT);
-				}
-				break;
-			case INT:
-				_localctx = new IntPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 2);
-				{
-				State = 394;
-				Match(INT);
-				}
-				break;
-			case FLOAT:
-				_localctx = new FloatPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 3);
-				{
-				State = 395;
-				Match(FLOAT);
-				}
-				break;
-			case STRING:
-				_localctx = new StringPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 4);
-				{
-				State = 396;
-				Match(STRING);
-				}
-				break;
-			case TRUE:
-			case FALSE:
-				_localctx = new BoolPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 5);
-				{
-				State = 397;
-				_la = TokenStream.LA(1);
-				if ( !(_la==TRUE || _la==FALSE) ) {
-				ErrorHandler.RecoverInline(this);
-				}
-				else {
-					ErrorHandler.ReportMatch(this);
-				    Consume();
-				}
-				}
-				break;
-			case NONE:
-				_localctx = new NonePrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 6);
-				{
-				State = 398;
-				Match(NONE);
-				}
-				break;
-			case LPAREN:
-				_localctx = new ParenPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 7);
-				{
-				State = 399;
-				Match(LPAREN);
-				State = 411;
-				ErrorHandler.Sync(this);
-				_la = TokenStream.LA(1);
-				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
-					{
-					State = 400;
-					expr(0);
-					State = 405;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,45,Context);
-					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-						if ( _alt==1 ) {
-							{
-							{
-							State = 401;
-							Match(COMMA);
-							State = 402;
-							expr(0);
-							}
-							} 
-						}
-						State = 407;
-						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,45,Context);
-					}
-					State = 409;
-					ErrorHandler.Sync(this);
-					_la = TokenStream.LA(1);
-					if (_la==COMMA) {
-						{
-						State = 408;
-						Match(COMMA);
-						}
-					}
-
-					}
-				}
-
-				State = 413;
-				Match(RPAREN);
-				}
-				break;
-			case LBRACK:
-				_localctx = new ListPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 8);
-				{
-				State = 414;
-				Match(LBRACK);
-				State = 426;
-				ErrorHandler.Sync(this);
-				_la = TokenStream.LA(1);
-				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
-					{
-					State = 415;
-					expr(0);
-					State = 420;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,48,Context);
-					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-						if ( _alt==1 ) {
-							{
-							{
-							State = 416;
-							Match(COMMA);
-							State = 417;
-							expr(0);
-							}
-							} 
-						}
-						State = 422;
-						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,48,Context);
-					}
-					State = 424;
-					ErrorHandler.Sync(this);
-					_la = TokenStream.LA(1);
-					if (_la==COMMA) {
-						{
-						State = 423;
-						Match(COMMA);
-						}
-					}
-
-					}
-				}
-
-				State = 428;
-				Match(RBRACK);
-				}
-				break;
-			default:
-				throw new NoViableAltException(this);
-			}
-		}
-		catch (RecognitionException re) {
-			_localctx.exception = re;
-			ErrorHandler.ReportError(this, re);
-			ErrorHandler.Recover(this, re);
-		}
-		finally {
-			ExitRule();
-		}
-		return _localctx;
-	}
-
 	public partial class ArgListContext : ParserRuleContext {
+		public ArgContext _arg;
+		public IList<ArgContext> _args = new List<ArgContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ArgContext[] arg() {
 			return GetRuleContexts<ArgContext>();
 		}
@@ -2829,38 +2930,40 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public ArgListContext argList() {
 		ArgListContext _localctx = new ArgListContext(Context, State);
-		EnterRule(_localctx, 58, RULE_argList);
+		EnterRule(_localctx, 56, RULE_argList);
 		int _la;
 		try {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
+			State = 426;
+			_localctx._arg = arg();
+			_localctx._args.Add(_localctx._arg);
 			State = 431;
-			arg();
-			State = 436;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,52,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 432;
+					State = 427;
 					Match(COMMA);
-					State = 433;
-					arg();
+					State = 428;
+					_localctx._arg = arg();
+					_localctx._args.Add(_localctx._arg);
 					}
 					} 
 				}
-				State = 438;
+				State = 433;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,52,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			}
-			State = 440;
+			State = 435;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 439;
+				State = 434;
 				Match(COMMA);
 				}
 			}
@@ -2879,11 +2982,13 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ArgContext : ParserRuleContext {
+		public IToken name;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public ArgContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
 		{
@@ -2894,24 +2999,24 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public ArgContext arg() {
 		ArgContext _localctx = new ArgContext(Context, State);
-		EnterRule(_localctx, 60, RULE_arg);
+		EnterRule(_localctx, 58, RULE_arg);
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 444;
+			State = 439;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,54,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,53,Context) ) {
 			case 1:
 				{
-				State = 442;
-				Match(IDENT);
-				State = 443;
+				State = 437;
+				_localctx.name = Match(IDENT);
+				State = 438;
 				Match(COLON);
 				}
 				break;
 			}
-			State = 446;
-			expr(0);
+			State = 441;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -2926,6 +3031,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class IndexListContext : ParserRuleContext {
+		public IndexItemContext _indexItem;
+		public IList<IndexItemContext> _items = new List<IndexItemContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public IndexItemContext[] indexItem() {
 			return GetRuleContexts<IndexItemContext>();
 		}
@@ -2946,38 +3053,40 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public IndexListContext indexList() {
 		IndexListContext _localctx = new IndexListContext(Context, State);
-		EnterRule(_localctx, 62, RULE_indexList);
+		EnterRule(_localctx, 60, RULE_indexList);
 		int _la;
 		try {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
+			State = 443;
+			_localctx._indexItem = indexItem();
+			_localctx._items.Add(_localctx._indexItem);
 			State = 448;
-			indexItem();
-			State = 453;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,55,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 449;
+					State = 444;
 					Match(COMMA);
-					State = 450;
-					indexItem();
+					State = 445;
+					_localctx._indexItem = indexItem();
+					_localctx._items.Add(_localctx._indexItem);
 					}
 					} 
 				}
-				State = 455;
+				State = 450;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,55,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			}
-			State = 457;
+			State = 452;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 456;
+				State = 451;
 				Match(COMMA);
 				}
 			}
@@ -3028,6 +3137,7 @@ public partial class DskParser : Parser {
 		public SliceIndexContext(IndexItemContext context) { CopyFrom(context); }
 	}
 	public partial class ExprIndexContext : IndexItemContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -3037,17 +3147,17 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public IndexItemContext indexItem() {
 		IndexItemContext _localctx = new IndexItemContext(Context, State);
-		EnterRule(_localctx, 64, RULE_indexItem);
+		EnterRule(_localctx, 62, RULE_indexItem);
 		int _la;
 		try {
-			State = 474;
+			State = 469;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,61,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,60,Context) ) {
 			case 1:
 				_localctx = new EllipsisIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 459;
+				State = 454;
 				Match(ELLIPSIS);
 				}
 				break;
@@ -3055,41 +3165,41 @@ public partial class DskParser : Parser {
 				_localctx = new SliceIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 461;
+				State = 456;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 460;
+					State = 455;
 					((SliceIndexContext)_localctx).start = expr(0);
 					}
 				}
 
-				State = 463;
+				State = 458;
 				Match(COLON);
-				State = 465;
+				State = 460;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 464;
+					State = 459;
 					((SliceIndexContext)_localctx).stop = expr(0);
 					}
 				}
 
-				State = 471;
+				State = 466;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COLON) {
 					{
-					State = 467;
+					State = 462;
 					Match(COLON);
-					State = 469;
+					State = 464;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 						{
-						State = 468;
+						State = 463;
 						((SliceIndexContext)_localctx).step = expr(0);
 						}
 					}
@@ -3103,8 +3213,8 @@ public partial class DskParser : Parser {
 				_localctx = new ExprIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 473;
-				expr(0);
+				State = 468;
+				((ExprIndexContext)_localctx).value = expr(0);
 				}
 				break;
 			}
@@ -3128,185 +3238,184 @@ public partial class DskParser : Parser {
 	}
 	private bool expr_sempred(ExprContext _localctx, int predIndex) {
 		switch (predIndex) {
-		case 0: return Precpred(Context, 9);
-		case 1: return Precpred(Context, 7);
-		case 2: return Precpred(Context, 6);
-		case 3: return Precpred(Context, 5);
-		case 4: return Precpred(Context, 3);
-		case 5: return Precpred(Context, 2);
-		case 6: return Precpred(Context, 12);
-		case 7: return Precpred(Context, 11);
-		case 8: return Precpred(Context, 10);
+		case 0: return Precpred(Context, 16);
+		case 1: return Precpred(Context, 14);
+		case 2: return Precpred(Context, 13);
+		case 3: return Precpred(Context, 12);
+		case 4: return Precpred(Context, 10);
+		case 5: return Precpred(Context, 9);
+		case 6: return Precpred(Context, 19);
+		case 7: return Precpred(Context, 18);
+		case 8: return Precpred(Context, 17);
 		}
 		return true;
 	}
 
 	private static int[] _serializedATN = {
-		4,1,59,477,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
+		4,1,59,472,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
 		7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,2,14,7,14,
 		2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,7,20,2,21,7,21,
 		2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,2,27,7,27,2,28,7,28,
-		2,29,7,29,2,30,7,30,2,31,7,31,2,32,7,32,1,0,1,0,1,0,1,0,5,0,71,8,0,10,
-		0,12,0,74,9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,1,2,1,2,3,2,85,8,2,1,3,1,3,1,
-		3,1,4,1,4,1,4,1,4,3,4,94,8,4,1,4,1,4,1,4,1,5,1,5,1,5,1,5,3,5,103,8,5,1,
-		5,1,5,1,5,1,5,1,5,1,6,1,6,1,6,5,6,113,8,6,10,6,12,6,116,9,6,1,6,3,6,119,
-		8,6,1,7,1,7,1,7,1,7,1,7,3,7,126,8,7,1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,
-		9,1,9,1,9,1,9,1,9,1,10,1,10,1,10,1,10,5,10,145,8,10,10,10,12,10,148,9,
-		10,1,11,1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,160,8,12,1,13,
-		1,13,1,13,1,13,5,13,166,8,13,10,13,12,13,169,9,13,1,14,1,14,1,14,1,14,
-		1,14,3,14,176,8,14,1,15,1,15,1,15,1,15,1,15,3,15,183,8,15,1,15,1,15,1,
-		15,1,15,1,15,3,15,190,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,198,8,16,
-		1,17,1,17,1,17,3,17,203,8,17,1,17,1,17,1,17,3,17,208,8,17,1,17,1,17,1,
-		18,1,18,1,18,1,18,1,18,1,18,5,18,218,8,18,10,18,12,18,221,9,18,1,18,1,
-		18,1,18,1,18,1,18,1,18,3,18,229,8,18,3,18,231,8,18,1,19,1,19,1,19,3,19,
-		236,8,19,1,19,3,19,239,8,19,1,19,1,19,1,19,1,19,5,19,245,8,19,10,19,12,
-		19,248,9,19,1,19,3,19,251,8,19,1,19,1,19,3,19,255,8,19,1,20,1,20,1,20,
-		5,20,260,8,20,10,20,12,20,263,9,20,1,20,3,20,266,8,20,1,21,1,21,1,21,3,
-		21,271,8,21,1,22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,281,8,23,10,23,
-		12,23,284,9,23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,
-		1,24,1,24,1,24,1,24,3,24,301,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,
-		24,310,8,24,1,24,1,24,1,24,3,24,315,8,24,1,25,1,25,1,25,1,25,5,25,321,
-		8,25,10,25,12,25,324,9,25,1,25,1,25,1,25,3,25,329,8,25,3,25,331,8,25,1,
-		26,1,26,1,26,1,26,1,26,5,26,338,8,26,10,26,12,26,341,9,26,1,26,3,26,344,
-		8,26,1,26,3,26,347,8,26,1,27,1,27,1,27,1,27,1,27,1,27,3,27,355,8,27,1,
-		27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
-		27,1,27,1,27,1,27,1,27,1,27,1,27,3,27,378,8,27,1,27,1,27,1,27,1,27,1,27,
-		1,27,1,27,1,27,1,27,5,27,389,8,27,10,27,12,27,392,9,27,1,28,1,28,1,28,
-		1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,404,8,28,10,28,12,28,407,9,28,
-		1,28,3,28,410,8,28,3,28,412,8,28,1,28,1,28,1,28,1,28,1,28,5,28,419,8,28,
-		10,28,12,28,422,9,28,1,28,3,28,425,8,28,3,28,427,8,28,1,28,3,28,430,8,
-		28,1,29,1,29,1,29,5,29,435,8,29,10,29,12,29,438,9,29,1,29,3,29,441,8,29,
-		1,30,1,30,3,30,445,8,30,1,30,1,30,1,31,1,31,1,31,5,31,452,8,31,10,31,12,
-		31,455,9,31,1,31,3,31,458,8,31,1,32,1,32,3,32,462,8,32,1,32,1,32,3,32,
-		466,8,32,1,32,1,32,3,32,470,8,32,3,32,472,8,32,1,32,3,32,475,8,32,1,32,
-		0,1,54,33,0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,
-		44,46,48,50,52,54,56,58,60,62,64,0,7,2,0,45,45,54,54,3,0,43,43,45,45,54,
-		54,1,0,6,7,1,0,31,32,1,0,33,36,1,0,24,29,1,0,19,20,531,0,72,1,0,0,0,2,
-		77,1,0,0,0,4,84,1,0,0,0,6,86,1,0,0,0,8,89,1,0,0,0,10,98,1,0,0,0,12,109,
-		1,0,0,0,14,120,1,0,0,0,16,127,1,0,0,0,18,132,1,0,0,0,20,146,1,0,0,0,22,
-		149,1,0,0,0,24,159,1,0,0,0,26,167,1,0,0,0,28,175,1,0,0,0,30,177,1,0,0,
-		0,32,191,1,0,0,0,34,199,1,0,0,0,36,211,1,0,0,0,38,254,1,0,0,0,40,256,1,
-		0,0,0,42,270,1,0,0,0,44,272,1,0,0,0,46,282,1,0,0,0,48,314,1,0,0,0,50,316,
-		1,0,0,0,52,346,1,0,0,0,54,354,1,0,0,0,56,429,1,0,0,0,58,431,1,0,0,0,60,
-		444,1,0,0,0,62,448,1,0,0,0,64,474,1,0,0,0,66,67,3,4,2,0,67,68,3,2,1,0,
-		68,71,1,0,0,0,69,71,3,2,1,0,70,66,1,0,0,0,70,69,1,0,0,0,71,74,1,0,0,0,
-		72,70,1,0,0,0,72,73,1,0,0,0,73,75,1,0,0,0,74,72,1,0,0,0,75,76,5,0,0,1,
-		76,1,1,0,0,0,77,78,7,0,0,0,78,3,1,0,0,0,79,85,3,6,3,0,80,85,3,8,4,0,81,
-		85,3,10,5,0,82,85,3,16,8,0,83,85,3,18,9,0,84,79,1,0,0,0,84,80,1,0,0,0,
-		84,81,1,0,0,0,84,82,1,0,0,0,84,83,1,0,0,0,85,5,1,0,0,0,86,87,5,1,0,0,87,
-		88,5,52,0,0,88,7,1,0,0,0,89,90,5,2,0,0,90,93,5,51,0,0,91,92,5,44,0,0,92,
-		94,3,38,19,0,93,91,1,0,0,0,93,94,1,0,0,0,94,95,1,0,0,0,95,96,5,30,0,0,
-		96,97,3,54,27,0,97,9,1,0,0,0,98,99,5,3,0,0,99,100,5,51,0,0,100,102,5,37,
-		0,0,101,103,3,12,6,0,102,101,1,0,0,0,102,103,1,0,0,0,103,104,1,0,0,0,104,
-		105,5,38,0,0,105,106,5,41,0,0,106,107,3,26,13,0,107,108,5,42,0,0,108,11,
-		1,0,0,0,109,114,3,14,7,0,110,111,5,43,0,0,111,113,3,14,7,0,112,110,1,0,
-		0,0,113,116,1,0,0,0,114,112,1,0,0,0,114,115,1,0,0,0,115,118,1,0,0,0,116,
-		114,1,0,0,0,117,119,5,43,0,0,118,117,1,0,0,0,118,119,1,0,0,0,119,13,1,
-		0,0,0,120,121,5,51,0,0,121,122,5,44,0,0,122,125,3,38,19,0,123,124,5,30,
-		0,0,124,126,3,54,27,0,125,123,1,0,0,0,125,126,1,0,0,0,126,15,1,0,0,0,127,
-		128,5,4,0,0,128,129,5,51,0,0,129,130,5,30,0,0,130,131,3,54,27,0,131,17,
-		1,0,0,0,132,133,5,5,0,0,133,134,5,51,0,0,134,135,5,10,0,0,135,136,5,51,
-		0,0,136,137,5,41,0,0,137,138,3,20,10,0,138,139,5,42,0,0,139,19,1,0,0,0,
-		140,141,3,24,12,0,141,142,3,22,11,0,142,145,1,0,0,0,143,145,3,22,11,0,
-		144,140,1,0,0,0,144,143,1,0,0,0,145,148,1,0,0,0,146,144,1,0,0,0,146,147,
-		1,0,0,0,147,21,1,0,0,0,148,146,1,0,0,0,149,150,7,1,0,0,150,23,1,0,0,0,
-		151,152,5,51,0,0,152,153,5,44,0,0,153,160,3,54,27,0,154,155,5,51,0,0,155,
-		156,5,41,0,0,156,157,3,20,10,0,157,158,5,42,0,0,158,160,1,0,0,0,159,151,
-		1,0,0,0,159,154,1,0,0,0,160,25,1,0,0,0,161,162,3,28,14,0,162,163,3,2,1,
-		0,163,166,1,0,0,0,164,166,3,2,1,0,165,161,1,0,0,0,165,164,1,0,0,0,166,
-		169,1,0,0,0,167,165,1,0,0,0,167,168,1,0,0,0,168,27,1,0,0,0,169,167,1,0,
-		0,0,170,176,3,30,15,0,171,176,3,32,16,0,172,176,3,8,4,0,173,176,3,34,17,
-		0,174,176,3,36,18,0,175,170,1,0,0,0,175,171,1,0,0,0,175,172,1,0,0,0,175,
-		173,1,0,0,0,175,174,1,0,0,0,176,29,1,0,0,0,177,178,5,51,0,0,178,179,5,
-		30,0,0,179,180,5,51,0,0,180,182,5,37,0,0,181,183,3,58,29,0,182,181,1,0,
-		0,0,182,183,1,0,0,0,183,184,1,0,0,0,184,189,5,38,0,0,185,186,5,39,0,0,
-		186,187,3,54,27,0,187,188,5,40,0,0,188,190,1,0,0,0,189,185,1,0,0,0,189,
-		190,1,0,0,0,190,31,1,0,0,0,191,192,7,2,0,0,192,193,5,51,0,0,193,194,5,
-		44,0,0,194,197,3,38,19,0,195,196,5,30,0,0,196,198,3,54,27,0,197,195,1,
-		0,0,0,197,198,1,0,0,0,198,33,1,0,0,0,199,200,5,8,0,0,200,202,5,37,0,0,
-		201,203,3,12,6,0,202,201,1,0,0,0,202,203,1,0,0,0,203,204,1,0,0,0,204,207,
-		5,38,0,0,205,206,5,22,0,0,206,208,3,38,19,0,207,205,1,0,0,0,207,208,1,
-		0,0,0,208,209,1,0,0,0,209,210,3,44,22,0,210,35,1,0,0,0,211,212,5,12,0,
-		0,212,213,3,54,27,0,213,214,5,41,0,0,214,215,3,26,13,0,215,230,5,42,0,
-		0,216,218,5,54,0,0,217,216,1,0,0,0,218,221,1,0,0,0,219,217,1,0,0,0,219,
-		220,1,0,0,0,220,222,1,0,0,0,221,219,1,0,0,0,222,228,5,13,0,0,223,229,3,
-		36,18,0,224,225,5,41,0,0,225,226,3,26,13,0,226,227,5,42,0,0,227,229,1,
-		0,0,0,228,223,1,0,0,0,228,224,1,0,0,0,229,231,1,0,0,0,230,219,1,0,0,0,
-		230,231,1,0,0,0,231,37,1,0,0,0,232,238,5,51,0,0,233,235,5,39,0,0,234,236,
-		3,40,20,0,235,234,1,0,0,0,235,236,1,0,0,0,236,237,1,0,0,0,237,239,5,40,
-		0,0,238,233,1,0,0,0,238,239,1,0,0,0,239,255,1,0,0,0,240,241,5,37,0,0,241,
-		246,3,38,19,0,242,243,5,43,0,0,243,245,3,38,19,0,244,242,1,0,0,0,245,248,
-		1,0,0,0,246,244,1,0,0,0,246,247,1,0,0,0,247,250,1,0,0,0,248,246,1,0,0,
-		0,249,251,5,43,0,0,250,249,1,0,0,0,250,251,1,0,0,0,251,252,1,0,0,0,252,
-		253,5,38,0,0,253,255,1,0,0,0,254,232,1,0,0,0,254,240,1,0,0,0,255,39,1,
-		0,0,0,256,261,3,42,21,0,257,258,5,43,0,0,258,260,3,42,21,0,259,257,1,0,
-		0,0,260,263,1,0,0,0,261,259,1,0,0,0,261,262,1,0,0,0,262,265,1,0,0,0,263,
-		261,1,0,0,0,264,266,5,43,0,0,265,264,1,0,0,0,265,266,1,0,0,0,266,41,1,
-		0,0,0,267,268,5,33,0,0,268,271,5,51,0,0,269,271,3,54,27,0,270,267,1,0,
-		0,0,270,269,1,0,0,0,271,43,1,0,0,0,272,273,5,41,0,0,273,274,3,46,23,0,
-		274,275,5,42,0,0,275,45,1,0,0,0,276,277,3,48,24,0,277,278,3,2,1,0,278,
-		281,1,0,0,0,279,281,3,2,1,0,280,276,1,0,0,0,280,279,1,0,0,0,281,284,1,
-		0,0,0,282,280,1,0,0,0,282,283,1,0,0,0,283,47,1,0,0,0,284,282,1,0,0,0,285,
-		286,5,9,0,0,286,287,3,52,26,0,287,288,5,30,0,0,288,289,3,54,27,0,289,315,
-		1,0,0,0,290,291,3,52,26,0,291,292,5,30,0,0,292,293,3,54,27,0,293,315,1,
-		0,0,0,294,295,5,10,0,0,295,296,5,51,0,0,296,297,5,11,0,0,297,300,3,54,
-		27,0,298,299,5,47,0,0,299,301,3,54,27,0,300,298,1,0,0,0,300,301,1,0,0,
-		0,301,302,1,0,0,0,302,303,3,44,22,0,303,315,1,0,0,0,304,315,3,50,25,0,
-		305,306,5,14,0,0,306,309,3,54,27,0,307,308,5,43,0,0,308,310,3,54,27,0,
-		309,307,1,0,0,0,309,310,1,0,0,0,310,315,1,0,0,0,311,312,5,15,0,0,312,315,
-		3,54,27,0,313,315,3,54,27,0,314,285,1,0,0,0,314,290,1,0,0,0,314,294,1,
-		0,0,0,314,304,1,0,0,0,314,305,1,0,0,0,314,311,1,0,0,0,314,313,1,0,0,0,
-		315,49,1,0,0,0,316,317,5,12,0,0,317,318,3,54,27,0,318,330,3,44,22,0,319,
-		321,5,54,0,0,320,319,1,0,0,0,321,324,1,0,0,0,322,320,1,0,0,0,322,323,1,
-		0,0,0,323,325,1,0,0,0,324,322,1,0,0,0,325,328,5,13,0,0,326,329,3,50,25,
-		0,327,329,3,44,22,0,328,326,1,0,0,0,328,327,1,0,0,0,329,331,1,0,0,0,330,
-		322,1,0,0,0,330,331,1,0,0,0,331,51,1,0,0,0,332,347,5,51,0,0,333,334,5,
-		37,0,0,334,339,5,51,0,0,335,336,5,43,0,0,336,338,5,51,0,0,337,335,1,0,
-		0,0,338,341,1,0,0,0,339,337,1,0,0,0,339,340,1,0,0,0,340,343,1,0,0,0,341,
-		339,1,0,0,0,342,344,5,43,0,0,343,342,1,0,0,0,343,344,1,0,0,0,344,345,1,
-		0,0,0,345,347,5,38,0,0,346,332,1,0,0,0,346,333,1,0,0,0,347,53,1,0,0,0,
-		348,349,6,27,-1,0,349,350,7,3,0,0,350,355,3,54,27,8,351,352,5,18,0,0,352,
-		355,3,54,27,4,353,355,3,56,28,0,354,348,1,0,0,0,354,351,1,0,0,0,354,353,
-		1,0,0,0,355,390,1,0,0,0,356,357,10,9,0,0,357,358,5,23,0,0,358,389,3,54,
-		27,9,359,360,10,7,0,0,360,361,7,4,0,0,361,389,3,54,27,8,362,363,10,6,0,
-		0,363,364,7,3,0,0,364,389,3,54,27,7,365,366,10,5,0,0,366,367,7,5,0,0,367,
-		389,3,54,27,6,368,369,10,3,0,0,369,370,5,16,0,0,370,389,3,54,27,4,371,
-		372,10,2,0,0,372,373,5,17,0,0,373,389,3,54,27,3,374,375,10,12,0,0,375,
-		377,5,37,0,0,376,378,3,58,29,0,377,376,1,0,0,0,377,378,1,0,0,0,378,379,
-		1,0,0,0,379,389,5,38,0,0,380,381,10,11,0,0,381,382,5,39,0,0,382,383,3,
-		62,31,0,383,384,5,40,0,0,384,389,1,0,0,0,385,386,10,10,0,0,386,387,5,48,
-		0,0,387,389,5,51,0,0,388,356,1,0,0,0,388,359,1,0,0,0,388,362,1,0,0,0,388,
-		365,1,0,0,0,388,368,1,0,0,0,388,371,1,0,0,0,388,374,1,0,0,0,388,380,1,
-		0,0,0,388,385,1,0,0,0,389,392,1,0,0,0,390,388,1,0,0,0,390,391,1,0,0,0,
-		391,55,1,0,0,0,392,390,1,0,0,0,393,430,5,51,0,0,394,430,5,50,0,0,395,430,
-		5,49,0,0,396,430,5,52,0,0,397,430,7,6,0,0,398,430,5,21,0,0,399,411,5,37,
-		0,0,400,405,3,54,27,0,401,402,5,43,0,0,402,404,3,54,27,0,403,401,1,0,0,
-		0,404,407,1,0,0,0,405,403,1,0,0,0,405,406,1,0,0,0,406,409,1,0,0,0,407,
-		405,1,0,0,0,408,410,5,43,0,0,409,408,1,0,0,0,409,410,1,0,0,0,410,412,1,
-		0,0,0,411,400,1,0,0,0,411,412,1,0,0,0,412,413,1,0,0,0,413,430,5,38,0,0,
-		414,426,5,39,0,0,415,420,3,54,27,0,416,417,5,43,0,0,417,419,3,54,27,0,
-		418,416,1,0,0,0,419,422,1,0,0,0,420,418,1,0,0,0,420,421,1,0,0,0,421,424,
-		1,0,0,0,422,420,1,0,0,0,423,425,5,43,0,0,424,423,1,0,0,0,424,425,1,0,0,
-		0,425,427,1,0,0,0,426,415,1,0,0,0,426,427,1,0,0,0,427,428,1,0,0,0,428,
-		430,5,40,0,0,429,393,1,0,0,0,429,394,1,0,0,0,429,395,1,0,0,0,429,396,1,
-		0,0,0,429,397,1,0,0,0,429,398,1,0,0,0,429,399,1,0,0,0,429,414,1,0,0,0,
-		430,57,1,0,0,0,431,436,3,60,30,0,432,433,5,43,0,0,433,435,3,60,30,0,434,
-		432,1,0,0,0,435,438,1,0,0,0,436,434,1,0,0,0,436,437,1,0,0,0,437,440,1,
-		0,0,0,438,436,1,0,0,0,439,441,5,43,0,0,440,439,1,0,0,0,440,441,1,0,0,0,
-		441,59,1,0,0,0,442,443,5,51,0,0,443,445,5,44,0,0,444,442,1,0,0,0,444,445,
-		1,0,0,0,445,446,1,0,0,0,446,447,3,54,27,0,447,61,1,0,0,0,448,453,3,64,
-		32,0,449,450,5,43,0,0,450,452,3,64,32,0,451,449,1,0,0,0,452,455,1,0,0,
-		0,453,451,1,0,0,0,453,454,1,0,0,0,454,457,1,0,0,0,455,453,1,0,0,0,456,
-		458,5,43,0,0,457,456,1,0,0,0,457,458,1,0,0,0,458,63,1,0,0,0,459,475,5,
-		46,0,0,460,462,3,54,27,0,461,460,1,0,0,0,461,462,1,0,0,0,462,463,1,0,0,
-		0,463,465,5,44,0,0,464,466,3,54,27,0,465,464,1,0,0,0,465,466,1,0,0,0,466,
-		471,1,0,0,0,467,469,5,44,0,0,468,470,3,54,27,0,469,468,1,0,0,0,469,470,
-		1,0,0,0,470,472,1,0,0,0,471,467,1,0,0,0,471,472,1,0,0,0,472,475,1,0,0,
-		0,473,475,3,54,27,0,474,459,1,0,0,0,474,461,1,0,0,0,474,473,1,0,0,0,475,
-		65,1,0,0,0,62,70,72,84,93,102,114,118,125,144,146,159,165,167,175,182,
-		189,197,202,207,219,228,230,235,238,246,250,254,261,265,270,280,282,300,
-		309,314,322,328,330,339,343,346,354,377,388,390,405,409,411,420,424,426,
-		429,436,440,444,453,457,461,465,469,471,474
+		2,29,7,29,2,30,7,30,2,31,7,31,1,0,1,0,1,0,1,0,5,0,69,8,0,10,0,12,0,72,
+		9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,1,2,1,2,3,2,83,8,2,1,3,1,3,1,3,1,4,1,4,
+		1,4,1,4,3,4,92,8,4,1,4,1,4,1,4,1,5,1,5,1,5,1,5,3,5,101,8,5,1,5,1,5,1,5,
+		1,5,1,5,1,6,1,6,1,6,5,6,111,8,6,10,6,12,6,114,9,6,1,6,3,6,117,8,6,1,7,
+		1,7,1,7,1,7,1,7,3,7,124,8,7,1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,9,1,9,1,
+		9,1,9,1,9,1,10,1,10,1,10,1,10,5,10,143,8,10,10,10,12,10,146,9,10,1,11,
+		1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,158,8,12,1,13,1,13,1,
+		13,1,13,5,13,164,8,13,10,13,12,13,167,9,13,1,14,1,14,1,14,1,14,1,14,3,
+		14,174,8,14,1,15,1,15,1,15,1,15,1,15,3,15,181,8,15,1,15,1,15,1,15,1,15,
+		1,15,3,15,188,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,196,8,16,1,17,1,
+		17,1,17,3,17,201,8,17,1,17,1,17,1,17,3,17,206,8,17,1,17,1,17,1,18,1,18,
+		1,18,1,18,1,18,1,18,5,18,216,8,18,10,18,12,18,219,9,18,1,18,1,18,1,18,
+		1,18,1,18,1,18,3,18,227,8,18,3,18,229,8,18,1,19,1,19,1,19,3,19,234,8,19,
+		1,19,3,19,237,8,19,1,19,1,19,1,19,1,19,5,19,243,8,19,10,19,12,19,246,9,
+		19,1,19,3,19,249,8,19,1,19,1,19,3,19,253,8,19,1,20,1,20,1,20,5,20,258,
+		8,20,10,20,12,20,261,9,20,1,20,3,20,264,8,20,1,21,1,21,1,21,3,21,269,8,
+		21,1,22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,279,8,23,10,23,12,23,282,
+		9,23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,
+		1,24,1,24,3,24,299,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,308,8,
+		24,1,24,1,24,1,24,3,24,313,8,24,1,25,1,25,1,25,1,25,5,25,319,8,25,10,25,
+		12,25,322,9,25,1,25,1,25,1,25,3,25,327,8,25,3,25,329,8,25,1,26,1,26,1,
+		26,1,26,1,26,5,26,336,8,26,10,26,12,26,339,9,26,1,26,3,26,342,8,26,1,26,
+		3,26,345,8,26,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
+		27,1,27,1,27,1,27,5,27,362,8,27,10,27,12,27,365,9,27,1,27,3,27,368,8,27,
+		3,27,370,8,27,1,27,1,27,1,27,1,27,1,27,5,27,377,8,27,10,27,12,27,380,9,
+		27,1,27,3,27,383,8,27,3,27,385,8,27,1,27,3,27,388,8,27,1,27,1,27,1,27,
+		1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
+		1,27,1,27,1,27,1,27,3,27,411,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
+		27,1,27,5,27,422,8,27,10,27,12,27,425,9,27,1,28,1,28,1,28,5,28,430,8,28,
+		10,28,12,28,433,9,28,1,28,3,28,436,8,28,1,29,1,29,3,29,440,8,29,1,29,1,
+		29,1,30,1,30,1,30,5,30,447,8,30,10,30,12,30,450,9,30,1,30,3,30,453,8,30,
+		1,31,1,31,3,31,457,8,31,1,31,1,31,3,31,461,8,31,1,31,1,31,3,31,465,8,31,
+		3,31,467,8,31,1,31,3,31,470,8,31,1,31,0,1,54,32,0,2,4,6,8,10,12,14,16,
+		18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62,0,
+		7,2,0,45,45,54,54,3,0,43,43,45,45,54,54,1,0,6,7,1,0,31,32,1,0,19,20,1,
+		0,33,36,1,0,24,29,527,0,70,1,0,0,0,2,75,1,0,0,0,4,82,1,0,0,0,6,84,1,0,
+		0,0,8,87,1,0,0,0,10,96,1,0,0,0,12,107,1,0,0,0,14,118,1,0,0,0,16,125,1,
+		0,0,0,18,130,1,0,0,0,20,144,1,0,0,0,22,147,1,0,0,0,24,157,1,0,0,0,26,165,
+		1,0,0,0,28,173,1,0,0,0,30,175,1,0,0,0,32,189,1,0,0,0,34,197,1,0,0,0,36,
+		209,1,0,0,0,38,252,1,0,0,0,40,254,1,0,0,0,42,268,1,0,0,0,44,270,1,0,0,
+		0,46,280,1,0,0,0,48,312,1,0,0,0,50,314,1,0,0,0,52,344,1,0,0,0,54,387,1,
+		0,0,0,56,426,1,0,0,0,58,439,1,0,0,0,60,443,1,0,0,0,62,469,1,0,0,0,64,65,
+		3,4,2,0,65,66,3,2,1,0,66,69,1,0,0,0,67,69,3,2,1,0,68,64,1,0,0,0,68,67,
+		1,0,0,0,69,72,1,0,0,0,70,68,1,0,0,0,70,71,1,0,0,0,71,73,1,0,0,0,72,70,
+		1,0,0,0,73,74,5,0,0,1,74,1,1,0,0,0,75,76,7,0,0,0,76,3,1,0,0,0,77,83,3,
+		6,3,0,78,83,3,8,4,0,79,83,3,10,5,0,80,83,3,16,8,0,81,83,3,18,9,0,82,77,
+		1,0,0,0,82,78,1,0,0,0,82,79,1,0,0,0,82,80,1,0,0,0,82,81,1,0,0,0,83,5,1,
+		0,0,0,84,85,5,1,0,0,85,86,5,52,0,0,86,7,1,0,0,0,87,88,5,2,0,0,88,91,5,
+		51,0,0,89,90,5,44,0,0,90,92,3,38,19,0,91,89,1,0,0,0,91,92,1,0,0,0,92,93,
+		1,0,0,0,93,94,5,30,0,0,94,95,3,54,27,0,95,9,1,0,0,0,96,97,5,3,0,0,97,98,
+		5,51,0,0,98,100,5,37,0,0,99,101,3,12,6,0,100,99,1,0,0,0,100,101,1,0,0,
+		0,101,102,1,0,0,0,102,103,5,38,0,0,103,104,5,41,0,0,104,105,3,26,13,0,
+		105,106,5,42,0,0,106,11,1,0,0,0,107,112,3,14,7,0,108,109,5,43,0,0,109,
+		111,3,14,7,0,110,108,1,0,0,0,111,114,1,0,0,0,112,110,1,0,0,0,112,113,1,
+		0,0,0,113,116,1,0,0,0,114,112,1,0,0,0,115,117,5,43,0,0,116,115,1,0,0,0,
+		116,117,1,0,0,0,117,13,1,0,0,0,118,119,5,51,0,0,119,120,5,44,0,0,120,123,
+		3,38,19,0,121,122,5,30,0,0,122,124,3,54,27,0,123,121,1,0,0,0,123,124,1,
+		0,0,0,124,15,1,0,0,0,125,126,5,4,0,0,126,127,5,51,0,0,127,128,5,30,0,0,
+		128,129,3,54,27,0,129,17,1,0,0,0,130,131,5,5,0,0,131,132,5,51,0,0,132,
+		133,5,10,0,0,133,134,5,51,0,0,134,135,5,41,0,0,135,136,3,20,10,0,136,137,
+		5,42,0,0,137,19,1,0,0,0,138,139,3,24,12,0,139,140,3,22,11,0,140,143,1,
+		0,0,0,141,143,3,22,11,0,142,138,1,0,0,0,142,141,1,0,0,0,143,146,1,0,0,
+		0,144,142,1,0,0,0,144,145,1,0,0,0,145,21,1,0,0,0,146,144,1,0,0,0,147,148,
+		7,1,0,0,148,23,1,0,0,0,149,150,5,51,0,0,150,151,5,44,0,0,151,158,3,54,
+		27,0,152,153,5,51,0,0,153,154,5,41,0,0,154,155,3,20,10,0,155,156,5,42,
+		0,0,156,158,1,0,0,0,157,149,1,0,0,0,157,152,1,0,0,0,158,25,1,0,0,0,159,
+		160,3,28,14,0,160,161,3,2,1,0,161,164,1,0,0,0,162,164,3,2,1,0,163,159,
+		1,0,0,0,163,162,1,0,0,0,164,167,1,0,0,0,165,163,1,0,0,0,165,166,1,0,0,
+		0,166,27,1,0,0,0,167,165,1,0,0,0,168,174,3,30,15,0,169,174,3,32,16,0,170,
+		174,3,8,4,0,171,174,3,34,17,0,172,174,3,36,18,0,173,168,1,0,0,0,173,169,
+		1,0,0,0,173,170,1,0,0,0,173,171,1,0,0,0,173,172,1,0,0,0,174,29,1,0,0,0,
+		175,176,5,51,0,0,176,177,5,30,0,0,177,178,5,51,0,0,178,180,5,37,0,0,179,
+		181,3,56,28,0,180,179,1,0,0,0,180,181,1,0,0,0,181,182,1,0,0,0,182,187,
+		5,38,0,0,183,184,5,39,0,0,184,185,3,54,27,0,185,186,5,40,0,0,186,188,1,
+		0,0,0,187,183,1,0,0,0,187,188,1,0,0,0,188,31,1,0,0,0,189,190,7,2,0,0,190,
+		191,5,51,0,0,191,192,5,44,0,0,192,195,3,38,19,0,193,194,5,30,0,0,194,196,
+		3,54,27,0,195,193,1,0,0,0,195,196,1,0,0,0,196,33,1,0,0,0,197,198,5,8,0,
+		0,198,200,5,37,0,0,199,201,3,12,6,0,200,199,1,0,0,0,200,201,1,0,0,0,201,
+		202,1,0,0,0,202,205,5,38,0,0,203,204,5,22,0,0,204,206,3,38,19,0,205,203,
+		1,0,0,0,205,206,1,0,0,0,206,207,1,0,0,0,207,208,3,44,22,0,208,35,1,0,0,
+		0,209,210,5,12,0,0,210,211,3,54,27,0,211,212,5,41,0,0,212,213,3,26,13,
+		0,213,228,5,42,0,0,214,216,5,54,0,0,215,214,1,0,0,0,216,219,1,0,0,0,217,
+		215,1,0,0,0,217,218,1,0,0,0,218,220,1,0,0,0,219,217,1,0,0,0,220,226,5,
+		13,0,0,221,227,3,36,18,0,222,223,5,41,0,0,223,224,3,26,13,0,224,225,5,
+		42,0,0,225,227,1,0,0,0,226,221,1,0,0,0,226,222,1,0,0,0,227,229,1,0,0,0,
+		228,217,1,0,0,0,228,229,1,0,0,0,229,37,1,0,0,0,230,236,5,51,0,0,231,233,
+		5,39,0,0,232,234,3,40,20,0,233,232,1,0,0,0,233,234,1,0,0,0,234,235,1,0,
+		0,0,235,237,5,40,0,0,236,231,1,0,0,0,236,237,1,0,0,0,237,253,1,0,0,0,238,
+		239,5,37,0,0,239,244,3,38,19,0,240,241,5,43,0,0,241,243,3,38,19,0,242,
+		240,1,0,0,0,243,246,1,0,0,0,244,242,1,0,0,0,244,245,1,0,0,0,245,248,1,
+		0,0,0,246,244,1,0,0,0,247,249,5,43,0,0,248,247,1,0,0,0,248,249,1,0,0,0,
+		249,250,1,0,0,0,250,251,5,38,0,0,251,253,1,0,0,0,252,230,1,0,0,0,252,238,
+		1,0,0,0,253,39,1,0,0,0,254,259,3,42,21,0,255,256,5,43,0,0,256,258,3,42,
+		21,0,257,255,1,0,0,0,258,261,1,0,0,0,259,257,1,0,0,0,259,260,1,0,0,0,260,
+		263,1,0,0,0,261,259,1,0,0,0,262,264,5,43,0,0,263,262,1,0,0,0,263,264,1,
+		0,0,0,264,41,1,0,0,0,265,266,5,33,0,0,266,269,5,51,0,0,267,269,3,54,27,
+		0,268,265,1,0,0,0,268,267,1,0,0,0,269,43,1,0,0,0,270,271,5,41,0,0,271,
+		272,3,46,23,0,272,273,5,42,0,0,273,45,1,0,0,0,274,275,3,48,24,0,275,276,
+		3,2,1,0,276,279,1,0,0,0,277,279,3,2,1,0,278,274,1,0,0,0,278,277,1,0,0,
+		0,279,282,1,0,0,0,280,278,1,0,0,0,280,281,1,0,0,0,281,47,1,0,0,0,282,280,
+		1,0,0,0,283,284,5,9,0,0,284,285,3,52,26,0,285,286,5,30,0,0,286,287,3,54,
+		27,0,287,313,1,0,0,0,288,289,3,52,26,0,289,290,5,30,0,0,290,291,3,54,27,
+		0,291,313,1,0,0,0,292,293,5,10,0,0,293,294,5,51,0,0,294,295,5,11,0,0,295,
+		298,3,54,27,0,296,297,5,47,0,0,297,299,3,54,27,0,298,296,1,0,0,0,298,299,
+		1,0,0,0,299,300,1,0,0,0,300,301,3,44,22,0,301,313,1,0,0,0,302,313,3,50,
+		25,0,303,304,5,14,0,0,304,307,3,54,27,0,305,306,5,43,0,0,306,308,3,54,
+		27,0,307,305,1,0,0,0,307,308,1,0,0,0,308,313,1,0,0,0,309,310,5,15,0,0,
+		310,313,3,54,27,0,311,313,3,54,27,0,312,283,1,0,0,0,312,288,1,0,0,0,312,
+		292,1,0,0,0,312,302,1,0,0,0,312,303,1,0,0,0,312,309,1,0,0,0,312,311,1,
+		0,0,0,313,49,1,0,0,0,314,315,5,12,0,0,315,316,3,54,27,0,316,328,3,44,22,
+		0,317,319,5,54,0,0,318,317,1,0,0,0,319,322,1,0,0,0,320,318,1,0,0,0,320,
+		321,1,0,0,0,321,323,1,0,0,0,322,320,1,0,0,0,323,326,5,13,0,0,324,327,3,
+		50,25,0,325,327,3,44,22,0,326,324,1,0,0,0,326,325,1,0,0,0,327,329,1,0,
+		0,0,328,320,1,0,0,0,328,329,1,0,0,0,329,51,1,0,0,0,330,345,5,51,0,0,331,
+		332,5,37,0,0,332,337,5,51,0,0,333,334,5,43,0,0,334,336,5,51,0,0,335,333,
+		1,0,0,0,336,339,1,0,0,0,337,335,1,0,0,0,337,338,1,0,0,0,338,341,1,0,0,
+		0,339,337,1,0,0,0,340,342,5,43,0,0,341,340,1,0,0,0,341,342,1,0,0,0,342,
+		343,1,0,0,0,343,345,5,38,0,0,344,330,1,0,0,0,344,331,1,0,0,0,345,53,1,
+		0,0,0,346,347,6,27,-1,0,347,348,7,3,0,0,348,388,3,54,27,15,349,350,5,18,
+		0,0,350,388,3,54,27,11,351,388,5,51,0,0,352,388,5,50,0,0,353,388,5,49,
+		0,0,354,388,5,52,0,0,355,388,7,4,0,0,356,388,5,21,0,0,357,369,5,37,0,0,
+		358,363,3,54,27,0,359,360,5,43,0,0,360,362,3,54,27,0,361,359,1,0,0,0,362,
+		365,1,0,0,0,363,361,1,0,0,0,363,364,1,0,0,0,364,367,1,0,0,0,365,363,1,
+		0,0,0,366,368,5,43,0,0,367,366,1,0,0,0,367,368,1,0,0,0,368,370,1,0,0,0,
+		369,358,1,0,0,0,369,370,1,0,0,0,370,371,1,0,0,0,371,388,5,38,0,0,372,384,
+		5,39,0,0,373,378,3,54,27,0,374,375,5,43,0,0,375,377,3,54,27,0,376,374,
+		1,0,0,0,377,380,1,0,0,0,378,376,1,0,0,0,378,379,1,0,0,0,379,382,1,0,0,
+		0,380,378,1,0,0,0,381,383,5,43,0,0,382,381,1,0,0,0,382,383,1,0,0,0,383,
+		385,1,0,0,0,384,373,1,0,0,0,384,385,1,0,0,0,385,386,1,0,0,0,386,388,5,
+		40,0,0,387,346,1,0,0,0,387,349,1,0,0,0,387,351,1,0,0,0,387,352,1,0,0,0,
+		387,353,1,0,0,0,387,354,1,0,0,0,387,355,1,0,0,0,387,356,1,0,0,0,387,357,
+		1,0,0,0,387,372,1,0,0,0,388,423,1,0,0,0,389,390,10,16,0,0,390,391,5,23,
+		0,0,391,422,3,54,27,16,392,393,10,14,0,0,393,394,7,5,0,0,394,422,3,54,
+		27,15,395,396,10,13,0,0,396,397,7,3,0,0,397,422,3,54,27,14,398,399,10,
+		12,0,0,399,400,7,6,0,0,400,422,3,54,27,13,401,402,10,10,0,0,402,403,5,
+		16,0,0,403,422,3,54,27,11,404,405,10,9,0,0,405,406,5,17,0,0,406,422,3,
+		54,27,10,407,408,10,19,0,0,408,410,5,37,0,0,409,411,3,56,28,0,410,409,
+		1,0,0,0,410,411,1,0,0,0,411,412,1,0,0,0,412,422,5,38,0,0,413,414,10,18,
+		0,0,414,415,5,39,0,0,415,416,3,60,30,0,416,417,5,40,0,0,417,422,1,0,0,
+		0,418,419,10,17,0,0,419,420,5,48,0,0,420,422,5,51,0,0,421,389,1,0,0,0,
+		421,392,1,0,0,0,421,395,1,0,0,0,421,398,1,0,0,0,421,401,1,0,0,0,421,404,
+		1,0,0,0,421,407,1,0,0,0,421,413,1,0,0,0,421,418,1,0,0,0,422,425,1,0,0,
+		0,423,421,1,0,0,0,423,424,1,0,0,0,424,55,1,0,0,0,425,423,1,0,0,0,426,431,
+		3,58,29,0,427,428,5,43,0,0,428,430,3,58,29,0,429,427,1,0,0,0,430,433,1,
+		0,0,0,431,429,1,0,0,0,431,432,1,0,0,0,432,435,1,0,0,0,433,431,1,0,0,0,
+		434,436,5,43,0,0,435,434,1,0,0,0,435,436,1,0,0,0,436,57,1,0,0,0,437,438,
+		5,51,0,0,438,440,5,44,0,0,439,437,1,0,0,0,439,440,1,0,0,0,440,441,1,0,
+		0,0,441,442,3,54,27,0,442,59,1,0,0,0,443,448,3,62,31,0,444,445,5,43,0,
+		0,445,447,3,62,31,0,446,444,1,0,0,0,447,450,1,0,0,0,448,446,1,0,0,0,448,
+		449,1,0,0,0,449,452,1,0,0,0,450,448,1,0,0,0,451,453,5,43,0,0,452,451,1,
+		0,0,0,452,453,1,0,0,0,453,61,1,0,0,0,454,470,5,46,0,0,455,457,3,54,27,
+		0,456,455,1,0,0,0,456,457,1,0,0,0,457,458,1,0,0,0,458,460,5,44,0,0,459,
+		461,3,54,27,0,460,459,1,0,0,0,460,461,1,0,0,0,461,466,1,0,0,0,462,464,
+		5,44,0,0,463,465,3,54,27,0,464,463,1,0,0,0,464,465,1,0,0,0,465,467,1,0,
+		0,0,466,462,1,0,0,0,466,467,1,0,0,0,467,470,1,0,0,0,468,470,3,54,27,0,
+		469,454,1,0,0,0,469,456,1,0,0,0,469,468,1,0,0,0,470,63,1,0,0,0,61,68,70,
+		82,91,100,112,116,123,142,144,157,163,165,173,180,187,195,200,205,217,
+		226,228,233,236,244,248,252,259,263,268,278,280,298,307,312,320,326,328,
+		337,341,344,363,367,369,378,382,384,387,410,421,423,431,435,439,448,452,
+		456,460,464,466,469
 	};
 
 	public static readonly ATN _ATN =
