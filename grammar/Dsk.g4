@@ -45,10 +45,9 @@ planEntries: (entries += planEntry planSep | planSep)*;
 
 planSep: NEWLINE | SEMI | COMMA;
 
-planEntry
-    : key = IDENT COLON value = expr                                  # planValue
-    | key = IDENT open = LBRACE body = planEntries close = RBRACE     # planBlock
-    ;
+// `key: value` or `key { entries }`; one rule, so that after the key one token decides (and an error
+// there says "expected ':' or '{'").
+planEntry: key = IDENT (COLON value = expr | open = LBRACE body = planEntries close = RBRACE);
 
 // ---------------------------------------------------------------- module members
 

@@ -60,7 +60,7 @@ public static class DiagnosticDescriptors
         Error("DSK1101", "Imported file not found", "cannot find imported file '{0}' (looked for {1})");
 
     public static readonly DiagnosticDescriptor ImportOutsideRoot =
-        Error("DSK1102", "Import leaves the root folder", "import '{0}' leaves the root folder of the compilation ({1})");
+        Error("DSK1102", "Import leaves the root folder", "import '{0}' leaves the root folder '{1}' of the compilation (--root sets it)");
 
     public static readonly DiagnosticDescriptor ImportCycle =
         Error("DSK1103", "Import cycle", "import cycle: {0}");

@@ -168,24 +168,13 @@ internal sealed class AstBuilder
     private PlanEntrySyntax? BuildPlanEntry(P.PlanEntryContext ctx)
     {
         var trivia = Begin(ctx);
-        switch (ctx)
+        var key = Id(ctx.key, ctx);
+        if (ctx.open != null)
         {
-            case P.PlanValueContext v:
-                {
-                    var key = Id(v.key, v);
-                    var value = Expr(v.value, v);
-                    return new PlanValueEntry(key, value, End(ctx, trivia), SpanOf(ctx));
-                }
-            case P.PlanBlockContext b:
-                {
-                    var key = Id(b.key, b);
-                    var body = BuildPlanBlock(b.body, b.open, b.close);
-                    return new PlanBlockEntry(key, body, End(ctx, trivia), SpanOf(ctx));
-                }
-            default:
-                End(ctx, trivia);
-                return null;
+            var body = BuildPlanBlock(ctx.body, ctx.open, ctx.close);
+            return new PlanBlockEntry(key, body, End(ctx, trivia), SpanOf(ctx));
         }
+        return new PlanValueEntry(key, Expr(ctx.value, ctx), End(ctx, trivia), SpanOf(ctx));
     }
 
     // ------------------------------------------------------------------ members

@@ -67,6 +67,14 @@ internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
             _diagnostics.Report(DiagnosticDescriptors.InvalidSyntax, location, $"too many syntax errors ({MaxErrors}); stopping here");
             return;
         }
+        // Where ')' or ']' may close a list after an element, a ',' may go on with it: ANTLR's set
+        // at the closing bracket no longer has the ',' of the list rule that just ended.
+        if ((expected.Contains(DskLexer.RPAREN) || expected.Contains(DskLexer.RBRACK)) &&
+            ((ITokenStream)recognizer.InputStream).LT(-1)?.Type is not (null or DskLexer.LPAREN or DskLexer.LBRACK or DskLexer.COMMA))
+        {
+            expected = new IntervalSet(expected);
+            expected.Add(DskLexer.COMMA);
+        }
         _diagnostics.Report(DiagnosticDescriptors.UnexpectedToken, location,
             SyntaxWords.DescribeExpected(expected, recognizer.Context), SyntaxWords.DescribeFound(found, _source));
     }
@@ -141,7 +149,15 @@ internal static class SyntaxWords
         }
         // A separator and the end of a block say the same thing to a user: this statement is over.
         bool endOfStatement = types.Remove(DskLexer.NEWLINE) | types.Remove(DskLexer.SEMI);
-        if (endOfStatement) words.Add("end of line");
+        if (words.Count > 0)
+        {
+            // "expected a statement or '}'" says it all; blank lines and the end of the file go without saying.
+            types.Remove(TokenConstants.EOF);
+        }
+        else if (endOfStatement)
+        {
+            words.Add("end of line");
+        }
 
         // Operators that could continue an expression are noise in "expected" lists.
         foreach (var op in new[]
@@ -154,7 +170,8 @@ internal static class SyntaxWords
             if (words.Count + types.Count > 1) types.Remove(op);
         }
 
-        foreach (var t in types.OrderBy(t => t)) words.Add(DescribeType(t));
+        // Names and punctuation first, then opening and closing brackets: "',' or ')'", "':' or '{'".
+        foreach (var t in types.OrderBy(BracketRank).ThenBy(t => t)) words.Add(DescribeType(t));
         if (words.Count == 0) return "something else";
         if (words.Count > 5) return ContextWord(context);
         if (words.Count == 1) return words[0];
@@ -178,6 +195,13 @@ internal static class SyntaxWords
         var text = token.Text ?? "";
         return IsKeyword(token.Type) ? $"keyword '{text}'" : $"'{text}'";
     }
+
+    private static int BracketRank(int type) => type switch
+    {
+        DskLexer.LPAREN or DskLexer.LBRACK or DskLexer.LBRACE => 1,
+        DskLexer.RPAREN or DskLexer.RBRACK or DskLexer.RBRACE => 2,
+        _ => 0,
+    };
 
     private static string DescribeType(int type) => type switch
     {

@@ -25,6 +25,9 @@ internal sealed class TokenScanner : ITokenSource
 {
     public const int MaxNesting = 200;
 
+    /// <summary>Runs of bad characters reported at most; binary input would give thousands.</summary>
+    public const int MaxBadCharacterReports = 50;
+
     private readonly SourceText _source;
     private readonly DiagnosticBag _diagnostics;
     private readonly DskLexer _lexer;
@@ -41,6 +44,7 @@ internal sealed class TokenScanner : ITokenSource
     private IToken? _heldName;      // the name that opens the line after _heldNewline, until we see whether '=' follows
     private int _badStart = -1;
     private int _badEnd = -1;
+    private int _badRuns;
     private bool _done;
 
     public TokenScanner(SourceText source, DiagnosticBag diagnostics)
@@ -129,7 +133,7 @@ internal sealed class TokenScanner : ITokenSource
         }
         else if (_heldNewline != null && type != DskLexer.NEWLINE)
         {
-            if (type is DskLexer.LBRACE or DskLexer.RBRACE || StartsStatement(type))
+            if (type is DskLexer.LBRACE or DskLexer.RBRACE or TokenConstants.EOF || StartsStatement(type))
             {
                 EmitHeldNewline();
             }
@@ -201,10 +205,17 @@ internal sealed class TokenScanner : ITokenSource
     {
         if (_badStart < 0) return;
         var span = TextSpan.FromBounds(_badStart, _badEnd);
+        _badStart = _badEnd = -1;
+        if (++_badRuns > MaxBadCharacterReports)
+        {
+            if (_badRuns == MaxBadCharacterReports + 1)
+                _diagnostics.Report(DiagnosticDescriptors.InvalidSyntax, new Location(_source, span),
+                    $"too many unexpected characters ({MaxBadCharacterReports}); the rest are not reported (is this a .dsk file?)");
+            return;
+        }
         var text = _source[span];
         _diagnostics.Report(DiagnosticDescriptors.UnexpectedCharacter, new Location(_source, span),
-            text.Length == 1 ? Describe(text[0]) : $"sequence {Describe(text[0])}… ({text.Length} characters)");
-        _badStart = _badEnd = -1;
+            text.Length == 1 ? Describe(text[0]) : $"{Describe(text[0])} (and {text.Length - 1} more after it)");
     }
 
     /// <summary>False when the nesting is too deep: then the tokens end here.</summary>

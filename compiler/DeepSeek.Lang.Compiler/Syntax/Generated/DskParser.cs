@@ -840,39 +840,26 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanEntryContext : ParserRuleContext {
-		public PlanEntryContext(ParserRuleContext parent, int invokingState)
-			: base(parent, invokingState)
-		{
-		}
-		public override int RuleIndex { get { return RULE_planEntry; } }
-	 
-		public PlanEntryContext() { }
-		public virtual void CopyFrom(PlanEntryContext context) {
-			base.CopyFrom(context);
-		}
-	}
-	public partial class PlanValueContext : PlanEntryContext {
 		public IToken key;
 		public ExprContext value;
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
-			return GetRuleContext<ExprContext>(0);
-		}
-		public PlanValueContext(PlanEntryContext context) { CopyFrom(context); }
-	}
-	public partial class PlanBlockContext : PlanEntryContext {
-		public IToken key;
 		public IToken open;
 		public PlanEntriesContext body;
 		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
+			return GetRuleContext<ExprContext>(0);
+		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntriesContext planEntries() {
 			return GetRuleContext<PlanEntriesContext>(0);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACE() { return GetToken(DskParser.RBRACE, 0); }
-		public PlanBlockContext(PlanEntryContext context) { CopyFrom(context); }
+		public PlanEntryContext(ParserRuleContext parent, int invokingState)
+			: base(parent, invokingState)
+		{
+		}
+		public override int RuleIndex { get { return RULE_planEntry; } }
 	}
 
 	[RuleVersion(0)]
@@ -880,35 +867,34 @@ public partial class DskParser : Parser {
 		PlanEntryContext _localctx = new PlanEntryContext(Context, State);
 		EnterRule(_localctx, 24, RULE_planEntry);
 		try {
-			State = 157;
+			EnterOuterAlt(_localctx, 1);
+			{
+			State = 149;
+			_localctx.key = Match(IDENT);
+			State = 156;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,10,Context) ) {
-			case 1:
-				_localctx = new PlanValueContext(_localctx);
-				EnterOuterAlt(_localctx, 1);
+			switch (TokenStream.LA(1)) {
+			case COLON:
 				{
-				State = 149;
-				((PlanValueContext)_localctx).key = Match(IDENT);
 				State = 150;
 				Match(COLON);
 				State = 151;
-				((PlanValueContext)_localctx).value = expr(0);
+				_localctx.value = expr(0);
 				}
 				break;
-			case 2:
-				_localctx = new PlanBlockContext(_localctx);
-				EnterOuterAlt(_localctx, 2);
+			case LBRACE:
 				{
 				State = 152;
-				((PlanBlockContext)_localctx).key = Match(IDENT);
+				_localctx.open = Match(LBRACE);
 				State = 153;
-				((PlanBlockContext)_localctx).open = Match(LBRACE);
+				_localctx.body = planEntries();
 				State = 154;
-				((PlanBlockContext)_localctx).body = planEntries();
-				State = 155;
-				((PlanBlockContext)_localctx).close = Match(RBRACE);
+				_localctx.close = Match(RBRACE);
 				}
 				break;
+			default:
+				throw new NoViableAltException(this);
+			}
 			}
 		}
 		catch (RecognitionException re) {
@@ -952,12 +938,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 165;
+			State = 164;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20301382695260612L) != 0)) {
 				{
-				State = 163;
+				State = 162;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case CONST:
@@ -967,17 +953,17 @@ public partial class DskParser : Parser {
 				case IF:
 				case IDENT:
 					{
-					State = 159;
+					State = 158;
 					_localctx._member = member();
 					_localctx._members.Add(_localctx._member);
-					State = 160;
+					State = 159;
 					sep();
 					}
 					break;
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 162;
+					State = 161;
 					sep();
 					}
 					break;
@@ -985,7 +971,7 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 167;
+				State = 166;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1035,13 +1021,13 @@ public partial class DskParser : Parser {
 		MemberContext _localctx = new MemberContext(Context, State);
 		EnterRule(_localctx, 28, RULE_member);
 		try {
-			State = 173;
+			State = 172;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 168;
+				State = 167;
 				_localctx.sub = submoduleDecl();
 				}
 				break;
@@ -1049,28 +1035,28 @@ public partial class DskParser : Parser {
 			case BUFFER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 169;
+				State = 168;
 				_localctx.tensor = tensorDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 170;
+				State = 169;
 				_localctx.cnst = constDecl();
 				}
 				break;
 			case FORWARD:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 171;
+				State = 170;
 				_localctx.fwd = forwardDecl();
 				}
 				break;
 			case IF:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 172;
+				State = 171;
 				_localctx.cond = memberIf();
 				}
 				break;
@@ -1124,36 +1110,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 175;
+			State = 174;
 			_localctx.name = Match(IDENT);
-			State = 176;
+			State = 175;
 			Match(ASSIGN);
-			State = 177;
+			State = 176;
 			_localctx.module = Match(IDENT);
-			State = 178;
+			State = 177;
 			Match(LPAREN);
-			State = 180;
+			State = 179;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 				{
-				State = 179;
+				State = 178;
 				_localctx.args = argList();
 				}
 			}
 
-			State = 182;
+			State = 181;
 			Match(RPAREN);
-			State = 187;
+			State = 186;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==LBRACK) {
 				{
-				State = 183;
+				State = 182;
 				Match(LBRACK);
-				State = 184;
+				State = 183;
 				_localctx.count = expr(0);
-				State = 185;
+				State = 184;
 				Match(RBRACK);
 				}
 			}
@@ -1202,7 +1188,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 189;
+			State = 188;
 			_localctx.kind = TokenStream.LT(1);
 			_la = TokenStream.LA(1);
 			if ( !(_la==PARAM || _la==BUFFER) ) {
@@ -1212,20 +1198,20 @@ public partial class DskParser : Parser {
 				ErrorHandler.ReportMatch(this);
 			    Consume();
 			}
-			State = 190;
+			State = 189;
 			_localctx.name = Match(IDENT);
-			State = 191;
+			State = 190;
 			Match(COLON);
-			State = 192;
+			State = 191;
 			_localctx.type = typeRef();
-			State = 195;
+			State = 194;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 193;
+				State = 192;
 				Match(ASSIGN);
-				State = 194;
+				State = 193;
 				_localctx.init = expr(0);
 				}
 			}
@@ -1275,35 +1261,35 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 197;
+			State = 196;
 			Match(FORWARD);
-			State = 198;
+			State = 197;
 			Match(LPAREN);
-			State = 200;
+			State = 199;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 199;
+				State = 198;
 				_localctx.ps = paramList();
 				}
 			}
 
-			State = 202;
+			State = 201;
 			Match(RPAREN);
-			State = 205;
+			State = 204;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ARROW) {
 				{
-				State = 203;
+				State = 202;
 				Match(ARROW);
-				State = 204;
+				State = 203;
 				_localctx.result = typeRef();
 				}
 			}
 
-			State = 207;
+			State = 206;
 			_localctx.body = block();
 			}
 		}
@@ -1368,53 +1354,53 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 209;
+			State = 208;
 			Match(IF);
-			State = 210;
+			State = 209;
 			_localctx.cond = expr(0);
-			State = 211;
+			State = 210;
 			_localctx.open = Match(LBRACE);
-			State = 212;
+			State = 211;
 			_localctx.then = memberList();
-			State = 213;
+			State = 212;
 			_localctx.close = Match(RBRACE);
-			State = 228;
+			State = 227;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,21,Context) ) {
 			case 1:
 				{
-				State = 217;
+				State = 216;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 214;
+					State = 213;
 					Match(NEWLINE);
 					}
 					}
-					State = 219;
+					State = 218;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 220;
+				State = 219;
 				Match(ELSE);
-				State = 226;
+				State = 225;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 221;
+					State = 220;
 					_localctx.elseIf = memberIf();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 222;
+					State = 221;
 					_localctx.elseOpen = Match(LBRACE);
-					State = 223;
+					State = 222;
 					_localctx.otherwise = memberList();
-					State = 224;
+					State = 223;
 					_localctx.elseClose = Match(RBRACE);
 					}
 					break;
@@ -1486,33 +1472,33 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 252;
+			State = 251;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NamedTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 230;
+				State = 229;
 				((NamedTypeContext)_localctx).name = Match(IDENT);
-				State = 236;
+				State = 235;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==LBRACK) {
 					{
-					State = 231;
+					State = 230;
 					((NamedTypeContext)_localctx).lbrack = Match(LBRACK);
-					State = 233;
+					State = 232;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444951532404736L) != 0)) {
 						{
-						State = 232;
+						State = 231;
 						((NamedTypeContext)_localctx).dims = dimList();
 						}
 					}
 
-					State = 235;
+					State = 234;
 					Match(RBRACK);
 					}
 				}
@@ -1523,41 +1509,41 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 238;
+				State = 237;
 				Match(LPAREN);
-				State = 239;
+				State = 238;
 				((TupleTypeContext)_localctx)._typeRef = typeRef();
 				((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
-				State = 244;
+				State = 243;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 240;
+						State = 239;
 						Match(COMMA);
-						State = 241;
+						State = 240;
 						((TupleTypeContext)_localctx)._typeRef = typeRef();
 						((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
 						}
 						} 
 					}
-					State = 246;
+					State = 245;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				}
-				State = 248;
+				State = 247;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 247;
+					State = 246;
 					Match(COMMA);
 					}
 				}
 
-				State = 250;
+				State = 249;
 				Match(RPAREN);
 				}
 				break;
@@ -1605,34 +1591,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 254;
+			State = 253;
 			_localctx._dim = dim();
 			_localctx._dims.Add(_localctx._dim);
-			State = 259;
+			State = 258;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 255;
+					State = 254;
 					Match(COMMA);
-					State = 256;
+					State = 255;
 					_localctx._dim = dim();
 					_localctx._dims.Add(_localctx._dim);
 					}
 					} 
 				}
-				State = 261;
+				State = 260;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			}
-			State = 263;
+			State = 262;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 262;
+				State = 261;
 				Match(COMMA);
 				}
 			}
@@ -1681,16 +1667,16 @@ public partial class DskParser : Parser {
 		DimContext _localctx = new DimContext(Context, State);
 		EnterRule(_localctx, 42, RULE_dim);
 		try {
-			State = 268;
+			State = 267;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STAR:
 				_localctx = new PackDimContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 265;
+				State = 264;
 				Match(STAR);
-				State = 266;
+				State = 265;
 				((PackDimContext)_localctx).name = Match(IDENT);
 				}
 				break;
@@ -1709,7 +1695,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprDimContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 267;
+				State = 266;
 				((ExprDimContext)_localctx).value = expr(0);
 				}
 				break;
@@ -1751,11 +1737,11 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 270;
+			State = 269;
 			_localctx.open = Match(LBRACE);
-			State = 271;
+			State = 270;
 			_localctx.body = stmtList();
-			State = 272;
+			State = 271;
 			_localctx.close = Match(RBRACE);
 			}
 		}
@@ -1800,12 +1786,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 280;
+			State = 279;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 26494525824095744L) != 0)) {
 				{
-				State = 278;
+				State = 277;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case LET:
@@ -1826,17 +1812,17 @@ public partial class DskParser : Parser {
 				case IDENT:
 				case STRING:
 					{
-					State = 274;
+					State = 273;
 					_localctx._stmt = stmt();
 					_localctx._stmts.Add(_localctx._stmt);
-					State = 275;
+					State = 274;
 					sep();
 					}
 					break;
 				case SEMI:
 				case NEWLINE:
 					{
-					State = 277;
+					State = 276;
 					sep();
 					}
 					break;
@@ -1844,7 +1830,7 @@ public partial class DskParser : Parser {
 					throw new NoViableAltException(this);
 				}
 				}
-				State = 282;
+				State = 281;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1960,20 +1946,20 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 48, RULE_stmt);
 		int _la;
 		try {
-			State = 312;
+			State = 311;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,34,Context) ) {
 			case 1:
 				_localctx = new LetStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 283;
+				State = 282;
 				Match(LET);
-				State = 284;
+				State = 283;
 				((LetStmtContext)_localctx).tgt = target();
-				State = 285;
+				State = 284;
 				Match(ASSIGN);
-				State = 286;
+				State = 285;
 				((LetStmtContext)_localctx).value = expr(0);
 				}
 				break;
@@ -1981,11 +1967,11 @@ public partial class DskParser : Parser {
 				_localctx = new AssignStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 288;
+				State = 287;
 				((AssignStmtContext)_localctx).tgt = target();
-				State = 289;
+				State = 288;
 				Match(ASSIGN);
-				State = 290;
+				State = 289;
 				((AssignStmtContext)_localctx).value = expr(0);
 				}
 				break;
@@ -1993,27 +1979,27 @@ public partial class DskParser : Parser {
 				_localctx = new ForStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 292;
+				State = 291;
 				Match(FOR);
-				State = 293;
+				State = 292;
 				((ForStmtContext)_localctx).variable = Match(IDENT);
-				State = 294;
+				State = 293;
 				Match(IN);
-				State = 295;
+				State = 294;
 				((ForStmtContext)_localctx).source = expr(0);
-				State = 298;
+				State = 297;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==RANGE) {
 					{
-					State = 296;
+					State = 295;
 					Match(RANGE);
-					State = 297;
+					State = 296;
 					((ForStmtContext)_localctx).end = expr(0);
 					}
 				}
 
-				State = 300;
+				State = 299;
 				((ForStmtContext)_localctx).body = block();
 				}
 				break;
@@ -2021,7 +2007,7 @@ public partial class DskParser : Parser {
 				_localctx = new IfStatementContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 302;
+				State = 301;
 				((IfStatementContext)_localctx).node = ifStmt();
 				}
 				break;
@@ -2029,18 +2015,18 @@ public partial class DskParser : Parser {
 				_localctx = new AssertStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 303;
+				State = 302;
 				Match(ASSERT);
-				State = 304;
+				State = 303;
 				((AssertStmtContext)_localctx).cond = expr(0);
-				State = 307;
+				State = 306;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 305;
+					State = 304;
 					Match(COMMA);
-					State = 306;
+					State = 305;
 					((AssertStmtContext)_localctx).message = expr(0);
 					}
 				}
@@ -2051,9 +2037,9 @@ public partial class DskParser : Parser {
 				_localctx = new ReturnStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 309;
+				State = 308;
 				Match(RETURN);
-				State = 310;
+				State = 309;
 				((ReturnStmtContext)_localctx).value = expr(0);
 				}
 				break;
@@ -2061,7 +2047,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 311;
+				State = 310;
 				((ExprStmtContext)_localctx).value = expr(0);
 				}
 				break;
@@ -2116,45 +2102,45 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 314;
+			State = 313;
 			Match(IF);
-			State = 315;
+			State = 314;
 			_localctx.cond = expr(0);
-			State = 316;
+			State = 315;
 			_localctx.then = block();
-			State = 328;
+			State = 327;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,37,Context) ) {
 			case 1:
 				{
-				State = 320;
+				State = 319;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 317;
+					State = 316;
 					Match(NEWLINE);
 					}
 					}
-					State = 322;
+					State = 321;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 323;
+				State = 322;
 				Match(ELSE);
-				State = 326;
+				State = 325;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 324;
+					State = 323;
 					_localctx.elseIf = ifStmt();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 325;
+					State = 324;
 					_localctx.otherwise = block();
 					}
 					break;
@@ -2217,14 +2203,14 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 344;
+			State = 343;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NameTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 330;
+				State = 329;
 				((NameTargetContext)_localctx).name = Match(IDENT);
 				}
 				break;
@@ -2232,41 +2218,41 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 331;
+				State = 330;
 				Match(LPAREN);
-				State = 332;
+				State = 331;
 				((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
 				((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
-				State = 337;
+				State = 336;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 333;
+						State = 332;
 						Match(COMMA);
-						State = 334;
+						State = 333;
 						((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
 						((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
 						}
 						} 
 					}
-					State = 339;
+					State = 338;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				}
-				State = 341;
+				State = 340;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 340;
+					State = 339;
 					Match(COMMA);
 					}
 				}
 
-				State = 343;
+				State = 342;
 				Match(RPAREN);
 				}
 				break;
@@ -2518,7 +2504,7 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 387;
+			State = 386;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case PLUS:
@@ -2528,7 +2514,7 @@ public partial class DskParser : Parser {
 				Context = _localctx;
 				_prevctx = _localctx;
 
-				State = 347;
+				State = 346;
 				((UnaryExprContext)_localctx).op = TokenStream.LT(1);
 				_la = TokenStream.LA(1);
 				if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2538,7 +2524,7 @@ public partial class DskParser : Parser {
 					ErrorHandler.ReportMatch(this);
 				    Consume();
 				}
-				State = 348;
+				State = 347;
 				((UnaryExprContext)_localctx).operand = expr(15);
 				}
 				break;
@@ -2547,9 +2533,9 @@ public partial class DskParser : Parser {
 				_localctx = new NotExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 349;
+				State = 348;
 				Match(NOT);
-				State = 350;
+				State = 349;
 				((NotExprContext)_localctx).operand = expr(11);
 				}
 				break;
@@ -2558,7 +2544,7 @@ public partial class DskParser : Parser {
 				_localctx = new NameExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 351;
+				State = 350;
 				((NameExprContext)_localctx).name = Match(IDENT);
 				}
 				break;
@@ -2567,7 +2553,7 @@ public partial class DskParser : Parser {
 				_localctx = new IntExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 352;
+				State = 351;
 				((IntExprContext)_localctx).tok = Match(INT);
 				}
 				break;
@@ -2576,7 +2562,7 @@ public partial class DskParser : Parser {
 				_localctx = new FloatExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 353;
+				State = 352;
 				((FloatExprContext)_localctx).tok = Match(FLOAT);
 				}
 				break;
@@ -2585,7 +2571,7 @@ public partial class DskParser : Parser {
 				_localctx = new StringExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 354;
+				State = 353;
 				((StringExprContext)_localctx).tok = Match(STRING);
 				}
 				break;
@@ -2595,7 +2581,7 @@ public partial class DskParser : Parser {
 				_localctx = new BoolExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 355;
+				State = 354;
 				((BoolExprContext)_localctx).tok = TokenStream.LT(1);
 				_la = TokenStream.LA(1);
 				if ( !(_la==TRUE || _la==FALSE) ) {
@@ -2612,7 +2598,7 @@ public partial class DskParser : Parser {
 				_localctx = new NoneExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 356;
+				State = 355;
 				Match(NONE);
 				}
 				break;
@@ -2621,41 +2607,41 @@ public partial class DskParser : Parser {
 				_localctx = new ParenExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 357;
+				State = 356;
 				Match(LPAREN);
-				State = 369;
+				State = 368;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 358;
+					State = 357;
 					((ParenExprContext)_localctx)._expr = expr(0);
 					((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
-					State = 363;
+					State = 362;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
 					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 						if ( _alt==1 ) {
 							{
 							{
-							State = 359;
+							State = 358;
 							Match(COMMA);
-							State = 360;
+							State = 359;
 							((ParenExprContext)_localctx)._expr = expr(0);
 							((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
 							}
 							} 
 						}
-						State = 365;
+						State = 364;
 						ErrorHandler.Sync(this);
 						_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
 					}
-					State = 367;
+					State = 366;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if (_la==COMMA) {
 						{
-						State = 366;
+						State = 365;
 						((ParenExprContext)_localctx).trailing = Match(COMMA);
 						}
 					}
@@ -2663,7 +2649,7 @@ public partial class DskParser : Parser {
 					}
 				}
 
-				State = 371;
+				State = 370;
 				Match(RPAREN);
 				}
 				break;
@@ -2672,41 +2658,41 @@ public partial class DskParser : Parser {
 				_localctx = new ListExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 372;
+				State = 371;
 				Match(LBRACK);
-				State = 384;
+				State = 383;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 373;
+					State = 372;
 					((ListExprContext)_localctx)._expr = expr(0);
 					((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
-					State = 378;
+					State = 377;
 					ErrorHandler.Sync(this);
 					_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
 					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 						if ( _alt==1 ) {
 							{
 							{
-							State = 374;
+							State = 373;
 							Match(COMMA);
-							State = 375;
+							State = 374;
 							((ListExprContext)_localctx)._expr = expr(0);
 							((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
 							}
 							} 
 						}
-						State = 380;
+						State = 379;
 						ErrorHandler.Sync(this);
 						_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
 					}
-					State = 382;
+					State = 381;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if (_la==COMMA) {
 						{
-						State = 381;
+						State = 380;
 						Match(COMMA);
 						}
 					}
@@ -2714,7 +2700,7 @@ public partial class DskParser : Parser {
 					}
 				}
 
-				State = 386;
+				State = 385;
 				Match(RBRACK);
 				}
 				break;
@@ -2722,7 +2708,7 @@ public partial class DskParser : Parser {
 				throw new NoViableAltException(this);
 			}
 			Context.Stop = TokenStream.LT(-1);
-			State = 423;
+			State = 422;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
@@ -2731,7 +2717,7 @@ public partial class DskParser : Parser {
 						TriggerExitRuleEvent();
 					_prevctx = _localctx;
 					{
-					State = 421;
+					State = 420;
 					ErrorHandler.Sync(this);
 					switch ( Interpreter.AdaptivePredict(TokenStream,49,Context) ) {
 					case 1:
@@ -2739,11 +2725,11 @@ public partial class DskParser : Parser {
 						_localctx = new PowerExprContext(new ExprContext(_parentctx, _parentState));
 						((PowerExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 389;
+						State = 388;
 						if (!(Precpred(Context, 16))) throw new FailedPredicateException(this, "Precpred(Context, 16)");
-						State = 390;
+						State = 389;
 						Match(POW);
-						State = 391;
+						State = 390;
 						((PowerExprContext)_localctx).right = expr(16);
 						}
 						break;
@@ -2752,9 +2738,9 @@ public partial class DskParser : Parser {
 						_localctx = new MulExprContext(new ExprContext(_parentctx, _parentState));
 						((MulExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 392;
+						State = 391;
 						if (!(Precpred(Context, 14))) throw new FailedPredicateException(this, "Precpred(Context, 14)");
-						State = 393;
+						State = 392;
 						((MulExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 128849018880L) != 0)) ) {
@@ -2764,7 +2750,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 394;
+						State = 393;
 						((MulExprContext)_localctx).right = expr(15);
 						}
 						break;
@@ -2773,9 +2759,9 @@ public partial class DskParser : Parser {
 						_localctx = new AddExprContext(new ExprContext(_parentctx, _parentState));
 						((AddExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 395;
+						State = 394;
 						if (!(Precpred(Context, 13))) throw new FailedPredicateException(this, "Precpred(Context, 13)");
-						State = 396;
+						State = 395;
 						((AddExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2785,7 +2771,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 397;
+						State = 396;
 						((AddExprContext)_localctx).right = expr(14);
 						}
 						break;
@@ -2794,9 +2780,9 @@ public partial class DskParser : Parser {
 						_localctx = new CompareExprContext(new ExprContext(_parentctx, _parentState));
 						((CompareExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 398;
+						State = 397;
 						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
-						State = 399;
+						State = 398;
 						((CompareExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 1056964608L) != 0)) ) {
@@ -2806,7 +2792,7 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 400;
+						State = 399;
 						((CompareExprContext)_localctx).right = expr(13);
 						}
 						break;
@@ -2815,11 +2801,11 @@ public partial class DskParser : Parser {
 						_localctx = new AndExprContext(new ExprContext(_parentctx, _parentState));
 						((AndExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 401;
+						State = 400;
 						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
-						State = 402;
+						State = 401;
 						Match(AND);
-						State = 403;
+						State = 402;
 						((AndExprContext)_localctx).right = expr(11);
 						}
 						break;
@@ -2828,11 +2814,11 @@ public partial class DskParser : Parser {
 						_localctx = new OrExprContext(new ExprContext(_parentctx, _parentState));
 						((OrExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 404;
+						State = 403;
 						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
-						State = 405;
+						State = 404;
 						Match(OR);
-						State = 406;
+						State = 405;
 						((OrExprContext)_localctx).right = expr(10);
 						}
 						break;
@@ -2841,21 +2827,21 @@ public partial class DskParser : Parser {
 						_localctx = new CallExprContext(new ExprContext(_parentctx, _parentState));
 						((CallExprContext)_localctx).callee = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 407;
+						State = 406;
 						if (!(Precpred(Context, 19))) throw new FailedPredicateException(this, "Precpred(Context, 19)");
-						State = 408;
+						State = 407;
 						Match(LPAREN);
-						State = 410;
+						State = 409;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 						if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 							{
-							State = 409;
+							State = 408;
 							((CallExprContext)_localctx).args = argList();
 							}
 						}
 
-						State = 412;
+						State = 411;
 						Match(RPAREN);
 						}
 						break;
@@ -2864,13 +2850,13 @@ public partial class DskParser : Parser {
 						_localctx = new IndexExprContext(new ExprContext(_parentctx, _parentState));
 						((IndexExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 413;
+						State = 412;
 						if (!(Precpred(Context, 18))) throw new FailedPredicateException(this, "Precpred(Context, 18)");
-						State = 414;
+						State = 413;
 						Match(LBRACK);
-						State = 415;
+						State = 414;
 						((IndexExprContext)_localctx).index = indexList();
-						State = 416;
+						State = 415;
 						Match(RBRACK);
 						}
 						break;
@@ -2879,18 +2865,18 @@ public partial class DskParser : Parser {
 						_localctx = new MemberExprContext(new ExprContext(_parentctx, _parentState));
 						((MemberExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 418;
+						State = 417;
 						if (!(Precpred(Context, 17))) throw new FailedPredicateException(this, "Precpred(Context, 17)");
-						State = 419;
+						State = 418;
 						Match(DOT);
-						State = 420;
+						State = 419;
 						((MemberExprContext)_localctx).name = Match(IDENT);
 						}
 						break;
 					}
 					} 
 				}
-				State = 425;
+				State = 424;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			}
@@ -2936,34 +2922,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 426;
+			State = 425;
 			_localctx._arg = arg();
 			_localctx._args.Add(_localctx._arg);
-			State = 431;
+			State = 430;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 427;
+					State = 426;
 					Match(COMMA);
-					State = 428;
+					State = 427;
 					_localctx._arg = arg();
 					_localctx._args.Add(_localctx._arg);
 					}
 					} 
 				}
-				State = 433;
+				State = 432;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			}
-			State = 435;
+			State = 434;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 434;
+				State = 433;
 				Match(COMMA);
 				}
 			}
@@ -3003,19 +2989,19 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 439;
+			State = 438;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,53,Context) ) {
 			case 1:
 				{
-				State = 437;
+				State = 436;
 				_localctx.name = Match(IDENT);
-				State = 438;
+				State = 437;
 				Match(COLON);
 				}
 				break;
 			}
-			State = 441;
+			State = 440;
 			_localctx.value = expr(0);
 			}
 		}
@@ -3059,34 +3045,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 443;
+			State = 442;
 			_localctx._indexItem = indexItem();
 			_localctx._items.Add(_localctx._indexItem);
-			State = 448;
+			State = 447;
 			ErrorHandler.Sync(this);
 			_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 444;
+					State = 443;
 					Match(COMMA);
-					State = 445;
+					State = 444;
 					_localctx._indexItem = indexItem();
 					_localctx._items.Add(_localctx._indexItem);
 					}
 					} 
 				}
-				State = 450;
+				State = 449;
 				ErrorHandler.Sync(this);
 				_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			}
-			State = 452;
+			State = 451;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 451;
+				State = 450;
 				Match(COMMA);
 				}
 			}
@@ -3150,14 +3136,14 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 62, RULE_indexItem);
 		int _la;
 		try {
-			State = 469;
+			State = 468;
 			ErrorHandler.Sync(this);
 			switch ( Interpreter.AdaptivePredict(TokenStream,60,Context) ) {
 			case 1:
 				_localctx = new EllipsisIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 454;
+				State = 453;
 				Match(ELLIPSIS);
 				}
 				break;
@@ -3165,41 +3151,41 @@ public partial class DskParser : Parser {
 				_localctx = new SliceIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 456;
+				State = 455;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 455;
+					State = 454;
 					((SliceIndexContext)_localctx).start = expr(0);
 					}
 				}
 
-				State = 458;
+				State = 457;
 				Match(COLON);
-				State = 460;
+				State = 459;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 459;
+					State = 458;
 					((SliceIndexContext)_localctx).stop = expr(0);
 					}
 				}
 
-				State = 466;
+				State = 465;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COLON) {
 					{
-					State = 462;
+					State = 461;
 					Match(COLON);
-					State = 464;
+					State = 463;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 						{
-						State = 463;
+						State = 462;
 						((SliceIndexContext)_localctx).step = expr(0);
 						}
 					}
@@ -3213,7 +3199,7 @@ public partial class DskParser : Parser {
 				_localctx = new ExprIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 468;
+				State = 467;
 				((ExprIndexContext)_localctx).value = expr(0);
 				}
 				break;
@@ -3252,7 +3238,7 @@ public partial class DskParser : Parser {
 	}
 
 	private static int[] _serializedATN = {
-		4,1,59,472,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
+		4,1,59,471,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
 		7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,2,14,7,14,
 		2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,7,20,2,21,7,21,
 		2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,2,27,7,27,2,28,7,28,
@@ -3262,42 +3248,42 @@ public partial class DskParser : Parser {
 		1,5,1,5,1,6,1,6,1,6,5,6,111,8,6,10,6,12,6,114,9,6,1,6,3,6,117,8,6,1,7,
 		1,7,1,7,1,7,1,7,3,7,124,8,7,1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,9,1,9,1,
 		9,1,9,1,9,1,10,1,10,1,10,1,10,5,10,143,8,10,10,10,12,10,146,9,10,1,11,
-		1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,158,8,12,1,13,1,13,1,
-		13,1,13,5,13,164,8,13,10,13,12,13,167,9,13,1,14,1,14,1,14,1,14,1,14,3,
-		14,174,8,14,1,15,1,15,1,15,1,15,1,15,3,15,181,8,15,1,15,1,15,1,15,1,15,
-		1,15,3,15,188,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,196,8,16,1,17,1,
-		17,1,17,3,17,201,8,17,1,17,1,17,1,17,3,17,206,8,17,1,17,1,17,1,18,1,18,
-		1,18,1,18,1,18,1,18,5,18,216,8,18,10,18,12,18,219,9,18,1,18,1,18,1,18,
-		1,18,1,18,1,18,3,18,227,8,18,3,18,229,8,18,1,19,1,19,1,19,3,19,234,8,19,
-		1,19,3,19,237,8,19,1,19,1,19,1,19,1,19,5,19,243,8,19,10,19,12,19,246,9,
-		19,1,19,3,19,249,8,19,1,19,1,19,3,19,253,8,19,1,20,1,20,1,20,5,20,258,
-		8,20,10,20,12,20,261,9,20,1,20,3,20,264,8,20,1,21,1,21,1,21,3,21,269,8,
-		21,1,22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,279,8,23,10,23,12,23,282,
-		9,23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,
-		1,24,1,24,3,24,299,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,308,8,
-		24,1,24,1,24,1,24,3,24,313,8,24,1,25,1,25,1,25,1,25,5,25,319,8,25,10,25,
-		12,25,322,9,25,1,25,1,25,1,25,3,25,327,8,25,3,25,329,8,25,1,26,1,26,1,
-		26,1,26,1,26,5,26,336,8,26,10,26,12,26,339,9,26,1,26,3,26,342,8,26,1,26,
-		3,26,345,8,26,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
-		27,1,27,1,27,1,27,5,27,362,8,27,10,27,12,27,365,9,27,1,27,3,27,368,8,27,
-		3,27,370,8,27,1,27,1,27,1,27,1,27,1,27,5,27,377,8,27,10,27,12,27,380,9,
-		27,1,27,3,27,383,8,27,3,27,385,8,27,1,27,3,27,388,8,27,1,27,1,27,1,27,
+		1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,157,8,12,1,13,1,13,1,13,1,
+		13,5,13,163,8,13,10,13,12,13,166,9,13,1,14,1,14,1,14,1,14,1,14,3,14,173,
+		8,14,1,15,1,15,1,15,1,15,1,15,3,15,180,8,15,1,15,1,15,1,15,1,15,1,15,3,
+		15,187,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,195,8,16,1,17,1,17,1,17,
+		3,17,200,8,17,1,17,1,17,1,17,3,17,205,8,17,1,17,1,17,1,18,1,18,1,18,1,
+		18,1,18,1,18,5,18,215,8,18,10,18,12,18,218,9,18,1,18,1,18,1,18,1,18,1,
+		18,1,18,3,18,226,8,18,3,18,228,8,18,1,19,1,19,1,19,3,19,233,8,19,1,19,
+		3,19,236,8,19,1,19,1,19,1,19,1,19,5,19,242,8,19,10,19,12,19,245,9,19,1,
+		19,3,19,248,8,19,1,19,1,19,3,19,252,8,19,1,20,1,20,1,20,5,20,257,8,20,
+		10,20,12,20,260,9,20,1,20,3,20,263,8,20,1,21,1,21,1,21,3,21,268,8,21,1,
+		22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,278,8,23,10,23,12,23,281,9,
+		23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,
+		24,1,24,3,24,298,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,307,8,24,
+		1,24,1,24,1,24,3,24,312,8,24,1,25,1,25,1,25,1,25,5,25,318,8,25,10,25,12,
+		25,321,9,25,1,25,1,25,1,25,3,25,326,8,25,3,25,328,8,25,1,26,1,26,1,26,
+		1,26,1,26,5,26,335,8,26,10,26,12,26,338,9,26,1,26,3,26,341,8,26,1,26,3,
+		26,344,8,26,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
+		1,27,1,27,1,27,5,27,361,8,27,10,27,12,27,364,9,27,1,27,3,27,367,8,27,3,
+		27,369,8,27,1,27,1,27,1,27,1,27,1,27,5,27,376,8,27,10,27,12,27,379,9,27,
+		1,27,3,27,382,8,27,3,27,384,8,27,1,27,3,27,387,8,27,1,27,1,27,1,27,1,27,
 		1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
-		1,27,1,27,1,27,1,27,3,27,411,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
-		27,1,27,5,27,422,8,27,10,27,12,27,425,9,27,1,28,1,28,1,28,5,28,430,8,28,
-		10,28,12,28,433,9,28,1,28,3,28,436,8,28,1,29,1,29,3,29,440,8,29,1,29,1,
-		29,1,30,1,30,1,30,5,30,447,8,30,10,30,12,30,450,9,30,1,30,3,30,453,8,30,
-		1,31,1,31,3,31,457,8,31,1,31,1,31,3,31,461,8,31,1,31,1,31,3,31,465,8,31,
-		3,31,467,8,31,1,31,3,31,470,8,31,1,31,0,1,54,32,0,2,4,6,8,10,12,14,16,
+		1,27,1,27,1,27,3,27,410,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
+		27,5,27,421,8,27,10,27,12,27,424,9,27,1,28,1,28,1,28,5,28,429,8,28,10,
+		28,12,28,432,9,28,1,28,3,28,435,8,28,1,29,1,29,3,29,439,8,29,1,29,1,29,
+		1,30,1,30,1,30,5,30,446,8,30,10,30,12,30,449,9,30,1,30,3,30,452,8,30,1,
+		31,1,31,3,31,456,8,31,1,31,1,31,3,31,460,8,31,1,31,1,31,3,31,464,8,31,
+		3,31,466,8,31,1,31,3,31,469,8,31,1,31,0,1,54,32,0,2,4,6,8,10,12,14,16,
 		18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62,0,
 		7,2,0,45,45,54,54,3,0,43,43,45,45,54,54,1,0,6,7,1,0,31,32,1,0,19,20,1,
-		0,33,36,1,0,24,29,527,0,70,1,0,0,0,2,75,1,0,0,0,4,82,1,0,0,0,6,84,1,0,
+		0,33,36,1,0,24,29,526,0,70,1,0,0,0,2,75,1,0,0,0,4,82,1,0,0,0,6,84,1,0,
 		0,0,8,87,1,0,0,0,10,96,1,0,0,0,12,107,1,0,0,0,14,118,1,0,0,0,16,125,1,
-		0,0,0,18,130,1,0,0,0,20,144,1,0,0,0,22,147,1,0,0,0,24,157,1,0,0,0,26,165,
-		1,0,0,0,28,173,1,0,0,0,30,175,1,0,0,0,32,189,1,0,0,0,34,197,1,0,0,0,36,
-		209,1,0,0,0,38,252,1,0,0,0,40,254,1,0,0,0,42,268,1,0,0,0,44,270,1,0,0,
-		0,46,280,1,0,0,0,48,312,1,0,0,0,50,314,1,0,0,0,52,344,1,0,0,0,54,387,1,
-		0,0,0,56,426,1,0,0,0,58,439,1,0,0,0,60,443,1,0,0,0,62,469,1,0,0,0,64,65,
+		0,0,0,18,130,1,0,0,0,20,144,1,0,0,0,22,147,1,0,0,0,24,149,1,0,0,0,26,164,
+		1,0,0,0,28,172,1,0,0,0,30,174,1,0,0,0,32,188,1,0,0,0,34,196,1,0,0,0,36,
+		208,1,0,0,0,38,251,1,0,0,0,40,253,1,0,0,0,42,267,1,0,0,0,44,269,1,0,0,
+		0,46,279,1,0,0,0,48,311,1,0,0,0,50,313,1,0,0,0,52,343,1,0,0,0,54,386,1,
+		0,0,0,56,425,1,0,0,0,58,438,1,0,0,0,60,442,1,0,0,0,62,468,1,0,0,0,64,65,
 		3,4,2,0,65,66,3,2,1,0,66,69,1,0,0,0,67,69,3,2,1,0,68,64,1,0,0,0,68,67,
 		1,0,0,0,69,72,1,0,0,0,70,68,1,0,0,0,70,71,1,0,0,0,71,73,1,0,0,0,72,70,
 		1,0,0,0,73,74,5,0,0,1,74,1,1,0,0,0,75,76,7,0,0,0,76,3,1,0,0,0,77,83,3,
@@ -3319,103 +3305,103 @@ public partial class DskParser : Parser {
 		5,42,0,0,137,19,1,0,0,0,138,139,3,24,12,0,139,140,3,22,11,0,140,143,1,
 		0,0,0,141,143,3,22,11,0,142,138,1,0,0,0,142,141,1,0,0,0,143,146,1,0,0,
 		0,144,142,1,0,0,0,144,145,1,0,0,0,145,21,1,0,0,0,146,144,1,0,0,0,147,148,
-		7,1,0,0,148,23,1,0,0,0,149,150,5,51,0,0,150,151,5,44,0,0,151,158,3,54,
-		27,0,152,153,5,51,0,0,153,154,5,41,0,0,154,155,3,20,10,0,155,156,5,42,
-		0,0,156,158,1,0,0,0,157,149,1,0,0,0,157,152,1,0,0,0,158,25,1,0,0,0,159,
-		160,3,28,14,0,160,161,3,2,1,0,161,164,1,0,0,0,162,164,3,2,1,0,163,159,
-		1,0,0,0,163,162,1,0,0,0,164,167,1,0,0,0,165,163,1,0,0,0,165,166,1,0,0,
-		0,166,27,1,0,0,0,167,165,1,0,0,0,168,174,3,30,15,0,169,174,3,32,16,0,170,
-		174,3,8,4,0,171,174,3,34,17,0,172,174,3,36,18,0,173,168,1,0,0,0,173,169,
-		1,0,0,0,173,170,1,0,0,0,173,171,1,0,0,0,173,172,1,0,0,0,174,29,1,0,0,0,
-		175,176,5,51,0,0,176,177,5,30,0,0,177,178,5,51,0,0,178,180,5,37,0,0,179,
-		181,3,56,28,0,180,179,1,0,0,0,180,181,1,0,0,0,181,182,1,0,0,0,182,187,
-		5,38,0,0,183,184,5,39,0,0,184,185,3,54,27,0,185,186,5,40,0,0,186,188,1,
-		0,0,0,187,183,1,0,0,0,187,188,1,0,0,0,188,31,1,0,0,0,189,190,7,2,0,0,190,
-		191,5,51,0,0,191,192,5,44,0,0,192,195,3,38,19,0,193,194,5,30,0,0,194,196,
-		3,54,27,0,195,193,1,0,0,0,195,196,1,0,0,0,196,33,1,0,0,0,197,198,5,8,0,
-		0,198,200,5,37,0,0,199,201,3,12,6,0,200,199,1,0,0,0,200,201,1,0,0,0,201,
-		202,1,0,0,0,202,205,5,38,0,0,203,204,5,22,0,0,204,206,3,38,19,0,205,203,
-		1,0,0,0,205,206,1,0,0,0,206,207,1,0,0,0,207,208,3,44,22,0,208,35,1,0,0,
-		0,209,210,5,12,0,0,210,211,3,54,27,0,211,212,5,41,0,0,212,213,3,26,13,
-		0,213,228,5,42,0,0,214,216,5,54,0,0,215,214,1,0,0,0,216,219,1,0,0,0,217,
-		215,1,0,0,0,217,218,1,0,0,0,218,220,1,0,0,0,219,217,1,0,0,0,220,226,5,
-		13,0,0,221,227,3,36,18,0,222,223,5,41,0,0,223,224,3,26,13,0,224,225,5,
-		42,0,0,225,227,1,0,0,0,226,221,1,0,0,0,226,222,1,0,0,0,227,229,1,0,0,0,
-		228,217,1,0,0,0,228,229,1,0,0,0,229,37,1,0,0,0,230,236,5,51,0,0,231,233,
-		5,39,0,0,232,234,3,40,20,0,233,232,1,0,0,0,233,234,1,0,0,0,234,235,1,0,
-		0,0,235,237,5,40,0,0,236,231,1,0,0,0,236,237,1,0,0,0,237,253,1,0,0,0,238,
-		239,5,37,0,0,239,244,3,38,19,0,240,241,5,43,0,0,241,243,3,38,19,0,242,
-		240,1,0,0,0,243,246,1,0,0,0,244,242,1,0,0,0,244,245,1,0,0,0,245,248,1,
-		0,0,0,246,244,1,0,0,0,247,249,5,43,0,0,248,247,1,0,0,0,248,249,1,0,0,0,
-		249,250,1,0,0,0,250,251,5,38,0,0,251,253,1,0,0,0,252,230,1,0,0,0,252,238,
-		1,0,0,0,253,39,1,0,0,0,254,259,3,42,21,0,255,256,5,43,0,0,256,258,3,42,
-		21,0,257,255,1,0,0,0,258,261,1,0,0,0,259,257,1,0,0,0,259,260,1,0,0,0,260,
-		263,1,0,0,0,261,259,1,0,0,0,262,264,5,43,0,0,263,262,1,0,0,0,263,264,1,
-		0,0,0,264,41,1,0,0,0,265,266,5,33,0,0,266,269,5,51,0,0,267,269,3,54,27,
-		0,268,265,1,0,0,0,268,267,1,0,0,0,269,43,1,0,0,0,270,271,5,41,0,0,271,
-		272,3,46,23,0,272,273,5,42,0,0,273,45,1,0,0,0,274,275,3,48,24,0,275,276,
-		3,2,1,0,276,279,1,0,0,0,277,279,3,2,1,0,278,274,1,0,0,0,278,277,1,0,0,
-		0,279,282,1,0,0,0,280,278,1,0,0,0,280,281,1,0,0,0,281,47,1,0,0,0,282,280,
-		1,0,0,0,283,284,5,9,0,0,284,285,3,52,26,0,285,286,5,30,0,0,286,287,3,54,
-		27,0,287,313,1,0,0,0,288,289,3,52,26,0,289,290,5,30,0,0,290,291,3,54,27,
-		0,291,313,1,0,0,0,292,293,5,10,0,0,293,294,5,51,0,0,294,295,5,11,0,0,295,
-		298,3,54,27,0,296,297,5,47,0,0,297,299,3,54,27,0,298,296,1,0,0,0,298,299,
-		1,0,0,0,299,300,1,0,0,0,300,301,3,44,22,0,301,313,1,0,0,0,302,313,3,50,
-		25,0,303,304,5,14,0,0,304,307,3,54,27,0,305,306,5,43,0,0,306,308,3,54,
-		27,0,307,305,1,0,0,0,307,308,1,0,0,0,308,313,1,0,0,0,309,310,5,15,0,0,
-		310,313,3,54,27,0,311,313,3,54,27,0,312,283,1,0,0,0,312,288,1,0,0,0,312,
-		292,1,0,0,0,312,302,1,0,0,0,312,303,1,0,0,0,312,309,1,0,0,0,312,311,1,
-		0,0,0,313,49,1,0,0,0,314,315,5,12,0,0,315,316,3,54,27,0,316,328,3,44,22,
-		0,317,319,5,54,0,0,318,317,1,0,0,0,319,322,1,0,0,0,320,318,1,0,0,0,320,
-		321,1,0,0,0,321,323,1,0,0,0,322,320,1,0,0,0,323,326,5,13,0,0,324,327,3,
-		50,25,0,325,327,3,44,22,0,326,324,1,0,0,0,326,325,1,0,0,0,327,329,1,0,
-		0,0,328,320,1,0,0,0,328,329,1,0,0,0,329,51,1,0,0,0,330,345,5,51,0,0,331,
-		332,5,37,0,0,332,337,5,51,0,0,333,334,5,43,0,0,334,336,5,51,0,0,335,333,
-		1,0,0,0,336,339,1,0,0,0,337,335,1,0,0,0,337,338,1,0,0,0,338,341,1,0,0,
-		0,339,337,1,0,0,0,340,342,5,43,0,0,341,340,1,0,0,0,341,342,1,0,0,0,342,
-		343,1,0,0,0,343,345,5,38,0,0,344,330,1,0,0,0,344,331,1,0,0,0,345,53,1,
-		0,0,0,346,347,6,27,-1,0,347,348,7,3,0,0,348,388,3,54,27,15,349,350,5,18,
-		0,0,350,388,3,54,27,11,351,388,5,51,0,0,352,388,5,50,0,0,353,388,5,49,
-		0,0,354,388,5,52,0,0,355,388,7,4,0,0,356,388,5,21,0,0,357,369,5,37,0,0,
-		358,363,3,54,27,0,359,360,5,43,0,0,360,362,3,54,27,0,361,359,1,0,0,0,362,
-		365,1,0,0,0,363,361,1,0,0,0,363,364,1,0,0,0,364,367,1,0,0,0,365,363,1,
-		0,0,0,366,368,5,43,0,0,367,366,1,0,0,0,367,368,1,0,0,0,368,370,1,0,0,0,
-		369,358,1,0,0,0,369,370,1,0,0,0,370,371,1,0,0,0,371,388,5,38,0,0,372,384,
-		5,39,0,0,373,378,3,54,27,0,374,375,5,43,0,0,375,377,3,54,27,0,376,374,
-		1,0,0,0,377,380,1,0,0,0,378,376,1,0,0,0,378,379,1,0,0,0,379,382,1,0,0,
-		0,380,378,1,0,0,0,381,383,5,43,0,0,382,381,1,0,0,0,382,383,1,0,0,0,383,
-		385,1,0,0,0,384,373,1,0,0,0,384,385,1,0,0,0,385,386,1,0,0,0,386,388,5,
-		40,0,0,387,346,1,0,0,0,387,349,1,0,0,0,387,351,1,0,0,0,387,352,1,0,0,0,
-		387,353,1,0,0,0,387,354,1,0,0,0,387,355,1,0,0,0,387,356,1,0,0,0,387,357,
-		1,0,0,0,387,372,1,0,0,0,388,423,1,0,0,0,389,390,10,16,0,0,390,391,5,23,
-		0,0,391,422,3,54,27,16,392,393,10,14,0,0,393,394,7,5,0,0,394,422,3,54,
-		27,15,395,396,10,13,0,0,396,397,7,3,0,0,397,422,3,54,27,14,398,399,10,
-		12,0,0,399,400,7,6,0,0,400,422,3,54,27,13,401,402,10,10,0,0,402,403,5,
-		16,0,0,403,422,3,54,27,11,404,405,10,9,0,0,405,406,5,17,0,0,406,422,3,
-		54,27,10,407,408,10,19,0,0,408,410,5,37,0,0,409,411,3,56,28,0,410,409,
-		1,0,0,0,410,411,1,0,0,0,411,412,1,0,0,0,412,422,5,38,0,0,413,414,10,18,
-		0,0,414,415,5,39,0,0,415,416,3,60,30,0,416,417,5,40,0,0,417,422,1,0,0,
-		0,418,419,10,17,0,0,419,420,5,48,0,0,420,422,5,51,0,0,421,389,1,0,0,0,
-		421,392,1,0,0,0,421,395,1,0,0,0,421,398,1,0,0,0,421,401,1,0,0,0,421,404,
-		1,0,0,0,421,407,1,0,0,0,421,413,1,0,0,0,421,418,1,0,0,0,422,425,1,0,0,
-		0,423,421,1,0,0,0,423,424,1,0,0,0,424,55,1,0,0,0,425,423,1,0,0,0,426,431,
-		3,58,29,0,427,428,5,43,0,0,428,430,3,58,29,0,429,427,1,0,0,0,430,433,1,
-		0,0,0,431,429,1,0,0,0,431,432,1,0,0,0,432,435,1,0,0,0,433,431,1,0,0,0,
-		434,436,5,43,0,0,435,434,1,0,0,0,435,436,1,0,0,0,436,57,1,0,0,0,437,438,
-		5,51,0,0,438,440,5,44,0,0,439,437,1,0,0,0,439,440,1,0,0,0,440,441,1,0,
-		0,0,441,442,3,54,27,0,442,59,1,0,0,0,443,448,3,62,31,0,444,445,5,43,0,
-		0,445,447,3,62,31,0,446,444,1,0,0,0,447,450,1,0,0,0,448,446,1,0,0,0,448,
-		449,1,0,0,0,449,452,1,0,0,0,450,448,1,0,0,0,451,453,5,43,0,0,452,451,1,
-		0,0,0,452,453,1,0,0,0,453,61,1,0,0,0,454,470,5,46,0,0,455,457,3,54,27,
-		0,456,455,1,0,0,0,456,457,1,0,0,0,457,458,1,0,0,0,458,460,5,44,0,0,459,
-		461,3,54,27,0,460,459,1,0,0,0,460,461,1,0,0,0,461,466,1,0,0,0,462,464,
-		5,44,0,0,463,465,3,54,27,0,464,463,1,0,0,0,464,465,1,0,0,0,465,467,1,0,
-		0,0,466,462,1,0,0,0,466,467,1,0,0,0,467,470,1,0,0,0,468,470,3,54,27,0,
-		469,454,1,0,0,0,469,456,1,0,0,0,469,468,1,0,0,0,470,63,1,0,0,0,61,68,70,
-		82,91,100,112,116,123,142,144,157,163,165,173,180,187,195,200,205,217,
-		226,228,233,236,244,248,252,259,263,268,278,280,298,307,312,320,326,328,
-		337,341,344,363,367,369,378,382,384,387,410,421,423,431,435,439,448,452,
-		456,460,464,466,469
+		7,1,0,0,148,23,1,0,0,0,149,156,5,51,0,0,150,151,5,44,0,0,151,157,3,54,
+		27,0,152,153,5,41,0,0,153,154,3,20,10,0,154,155,5,42,0,0,155,157,1,0,0,
+		0,156,150,1,0,0,0,156,152,1,0,0,0,157,25,1,0,0,0,158,159,3,28,14,0,159,
+		160,3,2,1,0,160,163,1,0,0,0,161,163,3,2,1,0,162,158,1,0,0,0,162,161,1,
+		0,0,0,163,166,1,0,0,0,164,162,1,0,0,0,164,165,1,0,0,0,165,27,1,0,0,0,166,
+		164,1,0,0,0,167,173,3,30,15,0,168,173,3,32,16,0,169,173,3,8,4,0,170,173,
+		3,34,17,0,171,173,3,36,18,0,172,167,1,0,0,0,172,168,1,0,0,0,172,169,1,
+		0,0,0,172,170,1,0,0,0,172,171,1,0,0,0,173,29,1,0,0,0,174,175,5,51,0,0,
+		175,176,5,30,0,0,176,177,5,51,0,0,177,179,5,37,0,0,178,180,3,56,28,0,179,
+		178,1,0,0,0,179,180,1,0,0,0,180,181,1,0,0,0,181,186,5,38,0,0,182,183,5,
+		39,0,0,183,184,3,54,27,0,184,185,5,40,0,0,185,187,1,0,0,0,186,182,1,0,
+		0,0,186,187,1,0,0,0,187,31,1,0,0,0,188,189,7,2,0,0,189,190,5,51,0,0,190,
+		191,5,44,0,0,191,194,3,38,19,0,192,193,5,30,0,0,193,195,3,54,27,0,194,
+		192,1,0,0,0,194,195,1,0,0,0,195,33,1,0,0,0,196,197,5,8,0,0,197,199,5,37,
+		0,0,198,200,3,12,6,0,199,198,1,0,0,0,199,200,1,0,0,0,200,201,1,0,0,0,201,
+		204,5,38,0,0,202,203,5,22,0,0,203,205,3,38,19,0,204,202,1,0,0,0,204,205,
+		1,0,0,0,205,206,1,0,0,0,206,207,3,44,22,0,207,35,1,0,0,0,208,209,5,12,
+		0,0,209,210,3,54,27,0,210,211,5,41,0,0,211,212,3,26,13,0,212,227,5,42,
+		0,0,213,215,5,54,0,0,214,213,1,0,0,0,215,218,1,0,0,0,216,214,1,0,0,0,216,
+		217,1,0,0,0,217,219,1,0,0,0,218,216,1,0,0,0,219,225,5,13,0,0,220,226,3,
+		36,18,0,221,222,5,41,0,0,222,223,3,26,13,0,223,224,5,42,0,0,224,226,1,
+		0,0,0,225,220,1,0,0,0,225,221,1,0,0,0,226,228,1,0,0,0,227,216,1,0,0,0,
+		227,228,1,0,0,0,228,37,1,0,0,0,229,235,5,51,0,0,230,232,5,39,0,0,231,233,
+		3,40,20,0,232,231,1,0,0,0,232,233,1,0,0,0,233,234,1,0,0,0,234,236,5,40,
+		0,0,235,230,1,0,0,0,235,236,1,0,0,0,236,252,1,0,0,0,237,238,5,37,0,0,238,
+		243,3,38,19,0,239,240,5,43,0,0,240,242,3,38,19,0,241,239,1,0,0,0,242,245,
+		1,0,0,0,243,241,1,0,0,0,243,244,1,0,0,0,244,247,1,0,0,0,245,243,1,0,0,
+		0,246,248,5,43,0,0,247,246,1,0,0,0,247,248,1,0,0,0,248,249,1,0,0,0,249,
+		250,5,38,0,0,250,252,1,0,0,0,251,229,1,0,0,0,251,237,1,0,0,0,252,39,1,
+		0,0,0,253,258,3,42,21,0,254,255,5,43,0,0,255,257,3,42,21,0,256,254,1,0,
+		0,0,257,260,1,0,0,0,258,256,1,0,0,0,258,259,1,0,0,0,259,262,1,0,0,0,260,
+		258,1,0,0,0,261,263,5,43,0,0,262,261,1,0,0,0,262,263,1,0,0,0,263,41,1,
+		0,0,0,264,265,5,33,0,0,265,268,5,51,0,0,266,268,3,54,27,0,267,264,1,0,
+		0,0,267,266,1,0,0,0,268,43,1,0,0,0,269,270,5,41,0,0,270,271,3,46,23,0,
+		271,272,5,42,0,0,272,45,1,0,0,0,273,274,3,48,24,0,274,275,3,2,1,0,275,
+		278,1,0,0,0,276,278,3,2,1,0,277,273,1,0,0,0,277,276,1,0,0,0,278,281,1,
+		0,0,0,279,277,1,0,0,0,279,280,1,0,0,0,280,47,1,0,0,0,281,279,1,0,0,0,282,
+		283,5,9,0,0,283,284,3,52,26,0,284,285,5,30,0,0,285,286,3,54,27,0,286,312,
+		1,0,0,0,287,288,3,52,26,0,288,289,5,30,0,0,289,290,3,54,27,0,290,312,1,
+		0,0,0,291,292,5,10,0,0,292,293,5,51,0,0,293,294,5,11,0,0,294,297,3,54,
+		27,0,295,296,5,47,0,0,296,298,3,54,27,0,297,295,1,0,0,0,297,298,1,0,0,
+		0,298,299,1,0,0,0,299,300,3,44,22,0,300,312,1,0,0,0,301,312,3,50,25,0,
+		302,303,5,14,0,0,303,306,3,54,27,0,304,305,5,43,0,0,305,307,3,54,27,0,
+		306,304,1,0,0,0,306,307,1,0,0,0,307,312,1,0,0,0,308,309,5,15,0,0,309,312,
+		3,54,27,0,310,312,3,54,27,0,311,282,1,0,0,0,311,287,1,0,0,0,311,291,1,
+		0,0,0,311,301,1,0,0,0,311,302,1,0,0,0,311,308,1,0,0,0,311,310,1,0,0,0,
+		312,49,1,0,0,0,313,314,5,12,0,0,314,315,3,54,27,0,315,327,3,44,22,0,316,
+		318,5,54,0,0,317,316,1,0,0,0,318,321,1,0,0,0,319,317,1,0,0,0,319,320,1,
+		0,0,0,320,322,1,0,0,0,321,319,1,0,0,0,322,325,5,13,0,0,323,326,3,50,25,
+		0,324,326,3,44,22,0,325,323,1,0,0,0,325,324,1,0,0,0,326,328,1,0,0,0,327,
+		319,1,0,0,0,327,328,1,0,0,0,328,51,1,0,0,0,329,344,5,51,0,0,330,331,5,
+		37,0,0,331,336,5,51,0,0,332,333,5,43,0,0,333,335,5,51,0,0,334,332,1,0,
+		0,0,335,338,1,0,0,0,336,334,1,0,0,0,336,337,1,0,0,0,337,340,1,0,0,0,338,
+		336,1,0,0,0,339,341,5,43,0,0,340,339,1,0,0,0,340,341,1,0,0,0,341,342,1,
+		0,0,0,342,344,5,38,0,0,343,329,1,0,0,0,343,330,1,0,0,0,344,53,1,0,0,0,
+		345,346,6,27,-1,0,346,347,7,3,0,0,347,387,3,54,27,15,348,349,5,18,0,0,
+		349,387,3,54,27,11,350,387,5,51,0,0,351,387,5,50,0,0,352,387,5,49,0,0,
+		353,387,5,52,0,0,354,387,7,4,0,0,355,387,5,21,0,0,356,368,5,37,0,0,357,
+		362,3,54,27,0,358,359,5,43,0,0,359,361,3,54,27,0,360,358,1,0,0,0,361,364,
+		1,0,0,0,362,360,1,0,0,0,362,363,1,0,0,0,363,366,1,0,0,0,364,362,1,0,0,
+		0,365,367,5,43,0,0,366,365,1,0,0,0,366,367,1,0,0,0,367,369,1,0,0,0,368,
+		357,1,0,0,0,368,369,1,0,0,0,369,370,1,0,0,0,370,387,5,38,0,0,371,383,5,
+		39,0,0,372,377,3,54,27,0,373,374,5,43,0,0,374,376,3,54,27,0,375,373,1,
+		0,0,0,376,379,1,0,0,0,377,375,1,0,0,0,377,378,1,0,0,0,378,381,1,0,0,0,
+		379,377,1,0,0,0,380,382,5,43,0,0,381,380,1,0,0,0,381,382,1,0,0,0,382,384,
+		1,0,0,0,383,372,1,0,0,0,383,384,1,0,0,0,384,385,1,0,0,0,385,387,5,40,0,
+		0,386,345,1,0,0,0,386,348,1,0,0,0,386,350,1,0,0,0,386,351,1,0,0,0,386,
+		352,1,0,0,0,386,353,1,0,0,0,386,354,1,0,0,0,386,355,1,0,0,0,386,356,1,
+		0,0,0,386,371,1,0,0,0,387,422,1,0,0,0,388,389,10,16,0,0,389,390,5,23,0,
+		0,390,421,3,54,27,16,391,392,10,14,0,0,392,393,7,5,0,0,393,421,3,54,27,
+		15,394,395,10,13,0,0,395,396,7,3,0,0,396,421,3,54,27,14,397,398,10,12,
+		0,0,398,399,7,6,0,0,399,421,3,54,27,13,400,401,10,10,0,0,401,402,5,16,
+		0,0,402,421,3,54,27,11,403,404,10,9,0,0,404,405,5,17,0,0,405,421,3,54,
+		27,10,406,407,10,19,0,0,407,409,5,37,0,0,408,410,3,56,28,0,409,408,1,0,
+		0,0,409,410,1,0,0,0,410,411,1,0,0,0,411,421,5,38,0,0,412,413,10,18,0,0,
+		413,414,5,39,0,0,414,415,3,60,30,0,415,416,5,40,0,0,416,421,1,0,0,0,417,
+		418,10,17,0,0,418,419,5,48,0,0,419,421,5,51,0,0,420,388,1,0,0,0,420,391,
+		1,0,0,0,420,394,1,0,0,0,420,397,1,0,0,0,420,400,1,0,0,0,420,403,1,0,0,
+		0,420,406,1,0,0,0,420,412,1,0,0,0,420,417,1,0,0,0,421,424,1,0,0,0,422,
+		420,1,0,0,0,422,423,1,0,0,0,423,55,1,0,0,0,424,422,1,0,0,0,425,430,3,58,
+		29,0,426,427,5,43,0,0,427,429,3,58,29,0,428,426,1,0,0,0,429,432,1,0,0,
+		0,430,428,1,0,0,0,430,431,1,0,0,0,431,434,1,0,0,0,432,430,1,0,0,0,433,
+		435,5,43,0,0,434,433,1,0,0,0,434,435,1,0,0,0,435,57,1,0,0,0,436,437,5,
+		51,0,0,437,439,5,44,0,0,438,436,1,0,0,0,438,439,1,0,0,0,439,440,1,0,0,
+		0,440,441,3,54,27,0,441,59,1,0,0,0,442,447,3,62,31,0,443,444,5,43,0,0,
+		444,446,3,62,31,0,445,443,1,0,0,0,446,449,1,0,0,0,447,445,1,0,0,0,447,
+		448,1,0,0,0,448,451,1,0,0,0,449,447,1,0,0,0,450,452,5,43,0,0,451,450,1,
+		0,0,0,451,452,1,0,0,0,452,61,1,0,0,0,453,469,5,46,0,0,454,456,3,54,27,
+		0,455,454,1,0,0,0,455,456,1,0,0,0,456,457,1,0,0,0,457,459,5,44,0,0,458,
+		460,3,54,27,0,459,458,1,0,0,0,459,460,1,0,0,0,460,465,1,0,0,0,461,463,
+		5,44,0,0,462,464,3,54,27,0,463,462,1,0,0,0,463,464,1,0,0,0,464,466,1,0,
+		0,0,465,461,1,0,0,0,465,466,1,0,0,0,466,469,1,0,0,0,467,469,3,54,27,0,
+		468,453,1,0,0,0,468,455,1,0,0,0,468,467,1,0,0,0,469,63,1,0,0,0,61,68,70,
+		82,91,100,112,116,123,142,144,156,162,164,172,179,186,194,199,204,216,
+		225,227,232,235,243,247,251,258,262,267,277,279,297,306,311,319,325,327,
+		336,340,343,362,366,368,377,381,383,386,409,420,422,430,434,438,447,451,
+		455,459,463,465,468
 	};
 
 	public static readonly ATN _ATN =
