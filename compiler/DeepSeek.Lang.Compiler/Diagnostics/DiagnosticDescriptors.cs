@@ -48,9 +48,6 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ExpressionTooDeep =
         Error("DSK0011", "Expression too deep", "expression nests more than {0} levels deep");
 
-    public static readonly DiagnosticDescriptor MissingToken =
-        Error("DSK0012", "Missing token", "expected {0} {1}");
-
     public static readonly DiagnosticDescriptor InvalidSyntax =
         Error("DSK0013", "Invalid syntax", "{0}");
 

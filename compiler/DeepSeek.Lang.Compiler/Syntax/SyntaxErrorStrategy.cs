@@ -101,6 +101,27 @@ internal sealed class SyntaxErrorStrategy : DefaultErrorStrategy
         ReportUnwantedToken(recognizer);
         ConsumeUntil(recognizer, expecting.Or(GetErrorRecoverySet(recognizer)));
     }
+
+    /// <summary>
+    /// Skips tokens up to one of <paramref name="set"/>, as ANTLR does, except that a '{' skipped on
+    /// the way is skipped with everything up to its matching '}': recovery never stops inside a body
+    /// it did not parse. So a typo in a module's header costs one error, not one for each line of the
+    /// module's body.
+    /// </summary>
+    protected override void ConsumeUntil(Parser recognizer, IntervalSet set)
+    {
+        var tokens = (ITokenStream)recognizer.InputStream;
+        int depth = 0;
+        while (true)
+        {
+            int type = tokens.LA(1);
+            if (type == TokenConstants.EOF) return;
+            if (depth == 0 && set.Contains(type)) return;
+            if (type == DskLexer.LBRACE) depth++;
+            else if (type == DskLexer.RBRACE && depth > 0) depth--;
+            recognizer.Consume();
+        }
+    }
 }
 
 /// <summary>Token sets and tokens in a user's words.</summary>
