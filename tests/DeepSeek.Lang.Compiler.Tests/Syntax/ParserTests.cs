@@ -30,6 +30,9 @@ public sealed class ParserTests
     [InlineData("Linear(d, experts, bias: false)", "(call Linear d experts bias:false)")]
     [InlineData("(a + b) * c", "(* (+ a b) c)")]
     [InlineData("+x - -y", "(- (pos x) (neg y))")]
+    [InlineData("a < b < c", "(< (< a b) c)")]
+    [InlineData("a + not b", "(+ a (not b))")]
+    [InlineData("a * -b", "(* a (neg b))")]
     public void Operators_bind_as_the_precedence_table_says(string text, string expected) =>
         Assert.Equal(expected, Sexpr(Expression(text)));
 
@@ -52,6 +55,18 @@ public sealed class ParserTests
         var literal = Assert.IsType<FloatLiteral>(Expression(text));
         Assert.Equal(value, literal.Value);
         Assert.Equal(text, literal.Text);
+    }
+
+    [Theory]
+    [InlineData("const f = 1e400", "DSK0008", "float literal 1e400 is out of range")]
+    [InlineData("const i = 9_223_372_036_854_775_808", "DSK0006", "integer literal 9_223_372_036_854_775_808 does not fit in 64 bits")]
+    [InlineData("const s = \"a\\qb\"", "DSK0007", "unknown escape sequence '\\q' in string; use \\\", \\\\, \\n or \\t")]
+    [InlineData("const u = 1__000", "DSK0001", "expected end of line, found '__000'")]
+    public void Bad_literals_are_reported(string text, string code, string message)
+    {
+        var d = Assert.Single(SyntaxTree.Parse(text + "\n").Diagnostics);
+        Assert.Equal(code, d.Code);
+        Assert.Equal(message, d.Message);
     }
 
     [Fact]
