@@ -120,7 +120,7 @@ public sealed class ModelGenerator
             case 2: return $"{Expression(depth - 1)} * {Atom()}";
             case 3: return $"{Atom()} @ w{_random.Next(0, 3)}";
             case 4: return $"({Expression(depth - 1)} - {Atom()}) / {_random.Next(2, 9)}";
-            case 5: return $"{Atom()}.sum(axis: -1, keepdim: true)";
+            case 5: return $"{Pick(Names)}.sum(axis: -1, keepdim: true)";
             case 6: return $"proj{_random.Next(0, 4)}({Expression(depth - 1)})";
             default: return $"-{Atom()} ** 2";
         }

@@ -54,6 +54,8 @@ try
     double coldMs = MeasureCold(path);
     for (int i = 0; i < 3; i++) SyntaxTree.Parse(source);
     var times = new List<double>();
+    var process = Process.GetCurrentProcess();
+    var cpu0 = process.TotalProcessorTime;
     var pause0 = GC.GetTotalPauseDuration();
     long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
     for (int i = 0; i < options.Runs; i++)
@@ -62,6 +64,8 @@ try
         SyntaxTree.Parse(source);
         times.Add(clock.Elapsed.TotalMilliseconds);
     }
+    process.Refresh();
+    double cpuMs = (process.TotalProcessorTime - cpu0).TotalMilliseconds / options.Runs;
     double gcPauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / options.Runs;
     double allocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / 1e6 / options.Runs;
     times.Sort();
@@ -79,6 +83,7 @@ try
             warm = new
             {
                 milliseconds = Math.Round(warmMs, 1), linesPerSecond = PerSecond(warmMs), runs = options.Runs, minMilliseconds = Math.Round(times[0], 1),
+                cpuMilliseconds = Math.Round(cpuMs, 1), linesPerCpuSecond = PerSecond(cpuMs),
                 gcPauseMilliseconds = Math.Round(gcPauseMs, 1), allocatedMegabytes = Math.Round(allocatedMb, 1),
             },
             runtime = Environment.Version.ToString(),
@@ -93,7 +98,8 @@ try
         Console.WriteLine(string.Format(c, "cold: {0,8:N1} ms  {1,10:N0} lines/s   first parse in a new process", coldMs, PerSecond(coldMs)));
         Console.WriteLine(string.Format(c, "warm: {0,8:N1} ms  {1,10:N0} lines/s   median of {2} parses after 3 warm-up parses (fastest {3:N1} ms)",
             warmMs, PerSecond(warmMs), options.Runs, times[0]));
-        Console.WriteLine(string.Format(c, "      {0:N0} MB allocated and {1:N1} ms of garbage-collection pauses a parse", allocatedMb, gcPauseMs));
+        Console.WriteLine(string.Format(c, "      a parse: {0:N1} ms of CPU ({1:N0} lines per CPU second, all threads), {2:N0} MB allocated, {3:N1} ms of GC pauses",
+            cpuMs, PerSecond(cpuMs), allocatedMb, gcPauseMs));
     }
     return 0;
 }
