@@ -13,7 +13,7 @@ public sealed class SyntaxTree
 {
     // Deeply nested input recurses in the generated parser; parse on a thread whose stack is sized
     // for the nesting limits rather than on whatever stack the caller has.
-    private const int ParserStackBytes = 256 * 1024 * 1024;
+    private const int ParserStackBytes = 64 * 1024 * 1024;
 
     private SyntaxTree(SourceText text, CompilationUnit root, ImmutableArray<Diagnostic> diagnostics)
     {
@@ -72,7 +72,15 @@ public sealed class SyntaxTree
         parser.ErrorHandler = new BailErrorStrategy();
         var diagnostics = new DiagnosticBag();
         var builder = new AstBuilder(text, scanner.Comments, diagnostics);
-        bool parsed = ParseItems(parser, (ITokenStream)parser.InputStream, builder);
+        bool parsed;
+        try
+        {
+            parsed = ParseItems(parser, (ITokenStream)parser.InputStream, builder);
+        }
+        catch (ParserTooDeepException e)
+        {
+            return TooDeep(text, scanned, e);
+        }
         if (scanner.TooDeep) return new SyntaxTree(text, EmptyUnit(text), scanned.ToImmutable());
         if (parsed)
         {
@@ -90,11 +98,26 @@ public sealed class SyntaxTree
         parser.RemoveErrorListeners();
         parser.Interpreter.PredictionMode = PredictionMode.LL;
         parser.ErrorHandler = new SyntaxErrorStrategy(text, errors);
-        var tree = parser.file();
+        DskParser.FileContext tree;
+        try
+        {
+            tree = parser.file();
+        }
+        catch (ParserTooDeepException e)
+        {
+            return TooDeep(text, errors, e);
+        }
         diagnostics = new DiagnosticBag();
         var root = new AstBuilder(text, scanner.Comments, diagnostics).BuildFile(tree);
         diagnostics.AddRange(errors);
         return new SyntaxTree(text, root, Sorted(diagnostics));
+    }
+
+    /// <summary>The parse stopped at its recursion bound: nesting without brackets (DSK0011), and no tree.</summary>
+    private static SyntaxTree TooDeep(SourceText text, DiagnosticBag diagnostics, ParserTooDeepException e)
+    {
+        diagnostics.Report(DiagnosticDescriptors.ExpressionTooDeep, new Location(text, TokenScanner.SpanOf(e.At)), AstBuilder.MaxExpressionDepth);
+        return new SyntaxTree(text, EmptyUnit(text), Sorted(diagnostics));
     }
 
     private static ImmutableArray<Diagnostic> Sorted(DiagnosticBag diagnostics) =>

@@ -202,6 +202,14 @@ public sealed partial class ParserFuzzTests(ITestOutputHelper output)
                     log.Add($"flip a bit of char {at} to U+{(int)c:X4}");
                     return text[..at] + c + text[(at + 1)..];
                 }
+            case 6 when random.Next(8) == 0:
+                {
+                    // Thousands of one piece: deep nesting without brackets, walls of brackets.
+                    var piece = random.Next(6) switch { 0 => "-", 1 => "not ", 2 => "** 2 ", 3 => "(", 4 => "{", _ => Inserts[random.Next(Inserts.Length)] };
+                    int count = random.Next(1_000, 20_000);
+                    log.Add($"insert {count} times '{Escape(piece)}' at {at}");
+                    return text[..at] + string.Concat(Enumerable.Repeat(piece, count)) + text[at..];
+                }
             case 6:
                 {
                     // Swap two lines.

@@ -441,6 +441,34 @@ public sealed class ParserTests
         Assert.Contains("else if a", SyntaxPrinter.Print(tree.Root), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-", 1_000_000)]
+    [InlineData("not ", 300_000)]
+    [InlineData("2 ** ", 300_000)]
+    [InlineData("+-", 300_000)]
+    public void Huge_prefix_and_power_chains_are_DSK0011_not_a_stack_overflow(string piece, int count)
+    {
+        // Regression: these recursed once per operator in the parser and overflowed its stack.
+        var tree = SyntaxTree.Parse("const x = " + string.Concat(Enumerable.Repeat(piece, count)) + "1\n");
+        var d = Assert.Single(tree.Diagnostics);
+        Assert.Equal("DSK0011", d.Code);
+    }
+
+    [Fact]
+    public void Nesting_just_inside_the_limits_parses()
+    {
+        // 98 blocks and 100 calls (the 200 levels of brackets and blocks) with an 890-operator chain at the bottom
+        // (the expression is 991 levels deep; the limit is 1,000).
+        var open = string.Concat(Enumerable.Repeat("if a {\n", 98));
+        var close = string.Concat(Enumerable.Repeat("}\n", 98));
+        var calls = string.Concat(Enumerable.Repeat("f(", 100)) + string.Concat(Enumerable.Repeat("-", 890)) + "x" + new string(')', 100);
+        var text = $"module M() {{\n  forward() {{\n{open}return {calls}\n{close}  }}\n}}\n";
+        var tree = SyntaxTree.Parse(text);
+        Assert.True(tree.Diagnostics.IsEmpty, string.Join("\n", tree.Diagnostics));
+        var printed = SyntaxPrinter.Print(tree.Root);
+        Assert.Equal(SyntaxDump.Dump(tree.Root), SyntaxDump.Dump(SyntaxTree.Parse(printed).Root));
+    }
+
     [Fact]
     public void An_expression_nested_too_deeply_without_brackets_is_DSK0011()
     {

@@ -45,7 +45,7 @@ public sealed class PrinterPropertyTests
             return !reparsed.HasErrors
                    && SyntaxDump.Dump(reparsed.Root) == SyntaxDump.Dump(tree.Root)
                    && SyntaxPrinter.Print(reparsed.Root) == printed;
-        }, iter: 3000, seed: "0N0XIzNsQ0O2");
+        }, iter: 2000, seed: "0N0XIzNsQ0O2");
     }
 
     [Fact]
