@@ -1,146 +1,153 @@
 // The grammar of .dsk files (language.md). The C# parser generated from it is committed under
 // compiler/DeepSeek.Lang.Compiler/Syntax/Generated; run grammar/generate.sh after editing this file.
 //
-// Newlines end statements. The token source in Syntax/NewlineFilter.cs hides the NEWLINE tokens
-// that stand inside parentheses or brackets, so the grammar below never sees them there.
+// Newlines end statements. Syntax/TokenScanner.cs prepares the tokens the parser reads: it drops the
+// NEWLINE tokens that stand inside parentheses or brackets, so the grammar below never sees them
+// there, and it puts a zero-width NEWLINE before every '}' and before the end of the file when no
+// separator stands there. So every declaration, member, statement and plan entry below is followed
+// by a separator, and each list is a loop whose next step one token decides: a syntax error inside
+// one element never costs the elements after it (ANTLR resynchronises inside such loops).
+//
+// Every part that Syntax/AstBuilder.cs reads has a label: it reads the labelled fields, never the
+// parse tree's children, so the parser runs with BuildParseTree off (a parse tree costs more than
+// the parse). Label names avoid C# keywords.
 grammar Dsk;
 
 // ---------------------------------------------------------------- items
 
-file: sep* (item (sep+ item)*)? sep* EOF;
+file: (items += item sep | sep)* EOF;
 
 sep: NEWLINE | SEMI;
 
 item
-    : importDecl
-    | constDecl
-    | moduleDecl
-    | modelDecl
-    | planDecl
+    : imp = importDecl
+    | cnst = constDecl
+    | mod = moduleDecl
+    | mdl = modelDecl
+    | pln = planDecl
     ;
 
-importDecl: IMPORT STRING;
+importDecl: IMPORT path = STRING;
 
-constDecl: CONST IDENT (COLON typeRef)? ASSIGN expr;
+constDecl: CONST name = IDENT (COLON type = typeRef)? ASSIGN value = expr;
 
-moduleDecl: MODULE IDENT LPAREN paramList? RPAREN LBRACE memberList RBRACE;
+moduleDecl: MODULE name = IDENT LPAREN ps = paramList? RPAREN open = LBRACE body = memberList close = RBRACE;
 
-paramList: param (COMMA param)* COMMA?;
+paramList: ps += param (COMMA ps += param)* COMMA?;
 
-param: IDENT COLON typeRef (ASSIGN expr)?;
+param: name = IDENT COLON type = typeRef (ASSIGN dflt = expr)?;
 
-modelDecl: MODEL IDENT ASSIGN expr;
+modelDecl: MODEL name = IDENT ASSIGN value = expr;
 
-planDecl: PLAN IDENT FOR IDENT LBRACE planEntries RBRACE;
+planDecl: PLAN name = IDENT FOR model = IDENT open = LBRACE body = planEntries close = RBRACE;
 
-planEntries: planSep* (planEntry (planSep+ planEntry)*)? planSep*;
+planEntries: (entries += planEntry planSep | planSep)*;
 
 planSep: NEWLINE | SEMI | COMMA;
 
-planEntry
-    : IDENT COLON expr                 # planValue
-    | IDENT LBRACE planEntries RBRACE  # planBlock
-    ;
+// `key: value` or `key { entries }`; one rule, so that after the key one token decides (and an error
+// there says "expected ':' or '{'").
+planEntry: key = IDENT (COLON value = expr | open = LBRACE body = planEntries close = RBRACE);
 
 // ---------------------------------------------------------------- module members
 
-memberList: sep* (member (sep+ member)*)? sep*;
+memberList: (members += member sep | sep)*;
 
 member
-    : submoduleDecl
-    | tensorDecl
-    | constDecl
-    | forwardDecl
-    | memberIf
+    : sub = submoduleDecl
+    | tensor = tensorDecl
+    | cnst = constDecl
+    | fwd = forwardDecl
+    | cond = memberIf
     ;
 
-submoduleDecl: IDENT ASSIGN IDENT LPAREN argList? RPAREN (LBRACK expr RBRACK)?;
+submoduleDecl: name = IDENT ASSIGN module = IDENT LPAREN args = argList? RPAREN (LBRACK count = expr RBRACK)?;
 
-tensorDecl: (PARAM | BUFFER) IDENT COLON typeRef (ASSIGN expr)?;
+tensorDecl: kind = (PARAM | BUFFER) name = IDENT COLON type = typeRef (ASSIGN init = expr)?;
 
-forwardDecl: FORWARD LPAREN paramList? RPAREN (ARROW typeRef)? block;
+forwardDecl: FORWARD LPAREN ps = paramList? RPAREN (ARROW result = typeRef)? body = block;
 
-memberIf: IF expr LBRACE memberList RBRACE (NEWLINE* ELSE (memberIf | LBRACE memberList RBRACE))?;
+memberIf
+    : IF cond = expr open = LBRACE then = memberList close = RBRACE
+      (NEWLINE* ELSE (elseIf = memberIf | elseOpen = LBRACE otherwise = memberList elseClose = RBRACE))?
+    ;
 
 // ---------------------------------------------------------------- types
 
 typeRef
-    : IDENT (LBRACK dimList? RBRACK)?                  # namedType
-    | LPAREN typeRef (COMMA typeRef)* COMMA? RPAREN    # tupleType
+    : name = IDENT (lbrack = LBRACK dims = dimList? RBRACK)?                       # namedType
+    | LPAREN elements += typeRef (COMMA elements += typeRef)* COMMA? RPAREN        # tupleType
     ;
 
-dimList: dim (COMMA dim)* COMMA?;
+dimList: dims += dim (COMMA dims += dim)* COMMA?;
 
 dim
-    : STAR IDENT   # packDim
-    | expr         # exprDim
+    : STAR name = IDENT   # packDim
+    | value = expr        # exprDim
     ;
 
 // ---------------------------------------------------------------- statements
 
-block: LBRACE stmtList RBRACE;
+block: open = LBRACE body = stmtList close = RBRACE;
 
-stmtList: sep* (stmt (sep+ stmt)*)? sep*;
+stmtList: (stmts += stmt sep | sep)*;
 
 stmt
-    : LET target ASSIGN expr                   # letStmt
-    | target ASSIGN expr                       # assignStmt
-    | FOR IDENT IN expr (RANGE expr)? block     # forStmt
-    | ifStmt                                   # ifStatement
-    | ASSERT expr (COMMA expr)?                # assertStmt
-    | RETURN expr                              # returnStmt
-    | expr                                     # exprStmt
+    : LET tgt = target ASSIGN value = expr                                # letStmt
+    | tgt = target ASSIGN value = expr                                    # assignStmt
+    | FOR variable = IDENT IN source = expr (RANGE end = expr)? body = block  # forStmt
+    | node = ifStmt                                                       # ifStatement
+    | ASSERT cond = expr (COMMA message = expr)?                          # assertStmt
+    | RETURN value = expr                                                 # returnStmt
+    | value = expr                                                        # exprStmt
     ;
 
-ifStmt: IF expr block (NEWLINE* ELSE (ifStmt | block))?;
+ifStmt: IF cond = expr then = block (NEWLINE* ELSE (elseIf = ifStmt | otherwise = block))?;
 
 target
-    : IDENT                                        # nameTarget
-    | LPAREN IDENT (COMMA IDENT)* COMMA? RPAREN    # tupleTarget
+    : name = IDENT                                                      # nameTarget
+    | LPAREN names += IDENT (COMMA names += IDENT)* COMMA? RPAREN       # tupleTarget
     ;
 
 // ---------------------------------------------------------------- expressions
 // A parenthesised list is a tuple when it is empty or has a comma: (), (a,), (a, b); else it is (a).
 // From tightest to loosest: postfix (call, index, member), **, unary + -, * / % @, + -,
 // comparisons, not, and, or. ** is right-associative and binds tighter than a unary minus on
-// its left (-x ** 2 is -(x ** 2)), as in Python.
+// its left (-x ** 2 is -(x ** 2)), as in Python. Primaries are alternatives of expr itself rather
+// than a rule of their own: one parse context less for every name and number.
 
 expr
-    : expr LPAREN argList? RPAREN                        # callExpr
-    | expr LBRACK indexList RBRACK                       # indexExpr
-    | expr DOT IDENT                                     # memberExpr
-    | <assoc = right> expr POW expr                      # powerExpr
-    | op = (MINUS | PLUS) expr                           # unaryExpr
-    | expr op = (STAR | SLASH | PERCENT | AT) expr       # mulExpr
-    | expr op = (PLUS | MINUS) expr                      # addExpr
-    | expr op = (EQ | NE | LT | LE | GT | GE) expr       # compareExpr
-    | NOT expr                                           # notExpr
-    | expr AND expr                                      # andExpr
-    | expr OR expr                                       # orExpr
-    | primary                                            # primaryExpr
+    : callee = expr LPAREN args = argList? RPAREN                                 # callExpr
+    | obj = expr LBRACK index = indexList RBRACK                                  # indexExpr
+    | obj = expr DOT name = IDENT                                                 # memberExpr
+    | <assoc = right> left = expr POW right = expr                                # powerExpr
+    | op = (MINUS | PLUS) operand = expr                                          # unaryExpr
+    | left = expr op = (STAR | SLASH | PERCENT | AT) right = expr                 # mulExpr
+    | left = expr op = (PLUS | MINUS) right = expr                                # addExpr
+    | left = expr op = (EQ | NE | LT | LE | GT | GE) right = expr                  # compareExpr
+    | NOT operand = expr                                                          # notExpr
+    | left = expr AND right = expr                                                # andExpr
+    | left = expr OR right = expr                                                 # orExpr
+    | name = IDENT                                                                # nameExpr
+    | tok = INT                                                                   # intExpr
+    | tok = FLOAT                                                                 # floatExpr
+    | tok = STRING                                                                # stringExpr
+    | tok = (TRUE | FALSE)                                                        # boolExpr
+    | NONE                                                                        # noneExpr
+    | LPAREN (items += expr (COMMA items += expr)* trailing = COMMA?)? RPAREN     # parenExpr
+    | LBRACK (items += expr (COMMA items += expr)* COMMA?)? RBRACK                # listExpr
     ;
 
-primary
-    : IDENT                                              # namePrimary
-    | INT                                                # intPrimary
-    | FLOAT                                              # floatPrimary
-    | STRING                                             # stringPrimary
-    | (TRUE | FALSE)                                     # boolPrimary
-    | NONE                                               # nonePrimary
-    | LPAREN (expr (COMMA expr)* COMMA?)? RPAREN         # parenPrimary
-    | LBRACK (expr (COMMA expr)* COMMA?)? RBRACK         # listPrimary
-    ;
+argList: args += arg (COMMA args += arg)* COMMA?;
 
-argList: arg (COMMA arg)* COMMA?;
+arg: (name = IDENT COLON)? value = expr;
 
-arg: (IDENT COLON)? expr;
-
-indexList: indexItem (COMMA indexItem)* COMMA?;
+indexList: items += indexItem (COMMA items += indexItem)* COMMA?;
 
 indexItem
-    : ELLIPSIS                                   # ellipsisIndex
-    | start = expr? COLON stop = expr? (COLON step = expr?)?  # sliceIndex
-    | expr                                       # exprIndex
+    : ELLIPSIS                                                  # ellipsisIndex
+    | start = expr? COLON stop = expr? (COLON step = expr?)?    # sliceIndex
+    | value = expr                                              # exprIndex
     ;
 
 // ---------------------------------------------------------------- tokens
@@ -204,7 +211,9 @@ UNTERMINATED_STRING: '"' (~["\\\r\n] | '\\' ~[\r\n])*;
 NEWLINE: '\r'? '\n' | '\r';
 LINE_COMMENT: '//' ~[\r\n]* -> channel(HIDDEN);
 BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
-UNTERMINATED_COMMENT: '/*' .*? EOF -> channel(HIDDEN);
+// Only a comment with no '*/' in it: the lexer takes the longest match, so '/*' .*? EOF would
+// swallow every closed comment and the rest of the file after it.
+UNTERMINATED_COMMENT: '/*' (~'*' | '*'+ ~[*/])* '*'* EOF -> channel(HIDDEN);
 WS: [ \t\f\u00A0\uFEFF]+ -> skip;
 BAD_CHARACTER: .;
 

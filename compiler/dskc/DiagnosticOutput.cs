@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using DeepSeek.Lang.Compiler.Diagnostics;
 using DeepSeek.Lang.Compiler.Imports;
@@ -50,7 +51,8 @@ internal sealed class DiagnosticOutput
     public static string ToJson(IEnumerable<Diagnostic> diagnostics)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        // Relaxed escaping: messages quote code ('x', "s") and people read this output too.
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartArray();
             foreach (var d in diagnostics)

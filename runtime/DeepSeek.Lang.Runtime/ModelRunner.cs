@@ -71,7 +71,8 @@ public sealed class ModelRunner : IDisposable
     public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, long> dims)
     {
         if (Engine == Engine.Eager) return new EagerInterpreter(Graph).Run(inputs, Weights, dims);
-        return Plan(dims).Run(inputs);
+        var result = Plan(dims).Run(inputs);
+        return new RunResult(result.Outputs, new Dictionary<string, long>(dims.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal));
     }
 
     public void Dispose()

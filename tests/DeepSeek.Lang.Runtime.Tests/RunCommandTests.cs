@@ -64,7 +64,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal("", error);
         Assert.Equal(0, exit);
         var lines = output.Split('\n');
-        Assert.Equal("model Fraud (engine eager, seed 0)", lines[0]);
+        Assert.Equal("model Fraud (engine compiled, seed 0)", lines[0]);
         Assert.Equal("dims    E=10, N=6", lines[1]);
         Assert.Equal("inputs", lines[2]);
         Assert.Equal("  x      f32[6, 4]   random N(0, 1)", lines[3]);

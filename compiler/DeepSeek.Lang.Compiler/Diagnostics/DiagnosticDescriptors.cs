@@ -28,7 +28,7 @@ public static class DiagnosticDescriptors
         Error("DSK0004", "Unterminated comment", "block comment is not closed with */ before the end of the file");
 
     public static readonly DiagnosticDescriptor NestingTooDeep =
-        Error("DSK0005", "Nesting too deep", "brackets nest {0} levels deep here; the limit is {1}");
+        Error("DSK0005", "Nesting too deep", "nesting is {0} levels deep here (brackets, blocks and else-if chains count); the limit is {1}");
 
     public static readonly DiagnosticDescriptor IntegerTooLarge =
         Error("DSK0006", "Integer literal too large", "integer literal {0} does not fit in 64 bits");
@@ -43,13 +43,10 @@ public static class DiagnosticDescriptors
         Error("DSK0009", "Not UTF-8 text", "the file is not UTF-8 text (invalid byte 0x{0:X2} at offset {1})");
 
     public static readonly DiagnosticDescriptor MisplacedPack =
-        Error("DSK0010", "Misplaced variadic dimension", "{0}");
+        Error("DSK0010", "Misplaced variadic dimension", "the variadic dimension *{0} must be the first dimension of the shape");
 
     public static readonly DiagnosticDescriptor ExpressionTooDeep =
         Error("DSK0011", "Expression too deep", "expression nests more than {0} levels deep");
-
-    public static readonly DiagnosticDescriptor MissingToken =
-        Error("DSK0012", "Missing token", "expected {0} {1}");
 
     public static readonly DiagnosticDescriptor InvalidSyntax =
         Error("DSK0013", "Invalid syntax", "{0}");
@@ -116,17 +113,11 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TupleArity =
         Error("DSK1020", "Tuple size mismatch", "{0}");
 
-    public static readonly DiagnosticDescriptor InvalidDeclaration =
-        Error("DSK1021", "Invalid declaration", "{0}");
-
-    public static readonly DiagnosticDescriptor UnknownDim =
-        Error("DSK1022", "Unknown dimension", "{0}");
-
     public static readonly DiagnosticDescriptor ImportNotFound =
         Error("DSK1101", "Imported file not found", "cannot find imported file '{0}' (looked for {1})");
 
     public static readonly DiagnosticDescriptor ImportOutsideRoot =
-        Error("DSK1102", "Import leaves the root folder", "import '{0}' leaves the root folder of the compilation ({1})");
+        Error("DSK1102", "Import leaves the root folder", "import '{0}' leaves the root folder '{1}' of the compilation (--root sets it)");
 
     public static readonly DiagnosticDescriptor ImportCycle =
         Error("DSK1103", "Import cycle", "import cycle: {0}");
@@ -192,9 +183,6 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidArgumentValue =
         Error("DSK2017", "Invalid argument value", "{0}");
-
-    public static readonly DiagnosticDescriptor UnprovableDimension =
-        Warning("DSK2018", "Dimension equality not provable", "{0}");
 
     // ---------------------------------------------------------------- DSK4xxx lowering and code generation
 

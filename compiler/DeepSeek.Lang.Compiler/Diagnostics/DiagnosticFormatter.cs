@@ -50,18 +50,33 @@ public static class DiagnosticFormatter
         return sb.ToString();
     }
 
+    /// <summary>Lines longer than this are shown as a window of this many characters around the caret.</summary>
+    public const int MaxExcerptWidth = 120;
+
     private static void AppendExcerpt(StringBuilder sb, Location location)
     {
         var source = location.Source;
         if (source.Length == 0) return;
         var start = source.GetLinePosition(location.Span.Start);
         var lineText = source.GetLineText(start.Line);
-        // Tabs would shift the caret; show them as single spaces in both lines.
-        var shown = Sanitize(lineText);
-        sb.Append("    ").Append(shown).Append('\n');
+        int column = start.Column - 1;
         int lineEnd = source.GetLineStart(start.Line) + lineText.Length;
         int width = Math.Max(1, Math.Min(location.Span.End, lineEnd) - location.Span.Start);
-        sb.Append("    ").Append(' ', Math.Max(0, start.Column - 1)).Append('^', width).Append('\n');
+
+        // A very long line (generated or minified code) shows only the part around the caret.
+        int from = 0, to = lineText.Length;
+        if (lineText.Length > MaxExcerptWidth)
+        {
+            from = Math.Max(0, Math.Min(column - MaxExcerptWidth / 3, lineText.Length - MaxExcerptWidth));
+            to = from + MaxExcerptWidth;
+        }
+        var prefix = from > 0 ? "..." : "";
+        var suffix = to < lineText.Length ? "..." : "";
+        // Tabs would shift the caret; show them as single spaces in both lines.
+        sb.Append("    ").Append(prefix).Append(Sanitize(lineText.Substring(from, to - from))).Append(suffix).Append('\n');
+        int caretColumn = prefix.Length + column - from;
+        int caretWidth = Math.Max(1, Math.Min(width, to - column));
+        sb.Append("    ").Append(' ', Math.Max(0, caretColumn)).Append('^', caretWidth).Append('\n');
     }
 
     private static string Sanitize(string line)

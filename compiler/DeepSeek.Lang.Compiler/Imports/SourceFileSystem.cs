@@ -5,12 +5,14 @@ namespace DeepSeek.Lang.Compiler.Imports;
 /// <summary>What reading one source file gave: its text, or why there is none.</summary>
 public sealed class SourceFile
 {
-    private SourceFile(string? text, string? error, long invalidUtf8Offset, byte invalidByte)
+    private SourceFile(string? text, string? error, long invalidUtf8Offset, byte invalidByte, string? lossyText = null, int invalidCharIndex = -1)
     {
         Text = text;
         Error = error;
         InvalidUtf8Offset = invalidUtf8Offset;
         InvalidByte = invalidByte;
+        LossyText = lossyText;
+        InvalidCharIndex = invalidCharIndex;
     }
 
     public string? Text { get; }
@@ -22,6 +24,12 @@ public sealed class SourceFile
     public long InvalidUtf8Offset { get; }
 
     public byte InvalidByte { get; }
+
+    /// <summary>For a file that is not UTF-8: its bytes decoded with replacement characters, to show where the bad byte is.</summary>
+    public string? LossyText { get; }
+
+    /// <summary>For a file that is not UTF-8: where the first bad byte stands in <see cref="LossyText"/>.</summary>
+    public int InvalidCharIndex { get; }
 
     public bool NotFound { get; private init; }
 
@@ -36,9 +44,15 @@ public sealed class SourceFile
     /// <summary>Decodes UTF-8 strictly (a byte-order mark is dropped); invalid input is reported, never replaced.</summary>
     public static SourceFile FromBytes(byte[] bytes)
     {
-        int invalid = Utf8.FindInvalidByte(bytes);
-        if (invalid >= 0) return NotUtf8(invalid, bytes[invalid]);
         int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        int invalid = Utf8.FindInvalidByte(bytes);
+        if (invalid >= 0)
+        {
+            int from = Math.Min(start, invalid);
+            var lossy = Encoding.UTF8.GetString(bytes, from, bytes.Length - from);
+            int charIndex = Encoding.UTF8.GetCharCount(bytes, from, invalid - from);
+            return new SourceFile(null, null, invalid, bytes[invalid], lossy, charIndex);
+        }
         return FromText(Encoding.UTF8.GetString(bytes, start, bytes.Length - start));
     }
 }

@@ -45,16 +45,18 @@ public sealed class SourceLoader
 {
     private readonly ISourceFileSystem _fs;
     private readonly string _root;
+    private readonly string _rootDisplay;
     private readonly List<SyntaxTree> _trees = new();
     private readonly List<Diagnostic> _diagnostics = new();
     private readonly Dictionary<string, SyntaxTree> _byFullPath = new(StringComparer.Ordinal);
     private readonly List<string> _stack = new();
     private readonly List<string> _stackDisplay = new();
 
-    private SourceLoader(ISourceFileSystem fs, string root)
+    private SourceLoader(ISourceFileSystem fs, string root, string rootDisplay)
     {
         _fs = fs;
         _root = root;
+        _rootDisplay = rootDisplay;
     }
 
     public static SourceSet Load(IReadOnlyList<string> paths, ISourceFileSystem? fileSystem = null, string? root = null)
@@ -62,7 +64,7 @@ public sealed class SourceLoader
         var fs = fileSystem ?? DiskFileSystem.Instance;
         var first = paths.Count > 0 ? fs.GetFullPath(paths[0]) : fs.GetFullPath(".");
         var rootFull = fs.GetFullPath(root ?? PathText.Directory(first));
-        var loader = new SourceLoader(fs, rootFull);
+        var loader = new SourceLoader(fs, rootFull, RootDisplay(root, paths.Count > 0 ? paths[0] : "."));
         var loadErrors = ImmutableArray.CreateBuilder<SourceLoadError>();
         foreach (var path in paths)
         {
@@ -85,7 +87,7 @@ public sealed class SourceLoader
         var fs = fileSystem ?? DiskFileSystem.Instance;
         var full = fs.GetFullPath(displayPath);
         var rootFull = fs.GetFullPath(root ?? PathText.Directory(full));
-        var loader = new SourceLoader(fs, rootFull);
+        var loader = new SourceLoader(fs, rootFull, RootDisplay(root, displayPath));
         loader.LoadFile(displayPath, full, SourceFile.FromText(text));
         return new SourceSet(loader._trees.ToImmutableArray(), loader._diagnostics.ToImmutableArray(), ImmutableArray<SourceLoadError>.Empty, rootFull);
     }
@@ -101,10 +103,22 @@ public sealed class SourceLoader
             var parsed = SyntaxTree.Parse(new SourceText(displayPath, file.Text));
             return (parsed, parsed.Diagnostics);
         }
-        var empty = new SourceText(displayPath, "");
-        var diagnostic = new Diagnostic(DiagnosticDescriptors.NotUtf8, new Location(empty, default),
+        // Not UTF-8: the file is not parsed; the diagnostic points at the first bad byte, shown in
+        // a decoding that replaces the bad bytes.
+        var shown = new SourceText(displayPath, file.LossyText ?? "");
+        int at = Math.Max(0, Math.Min(file.InvalidCharIndex, shown.Length));
+        var span = new TextSpan(at, at < shown.Length ? 1 : 0);
+        var diagnostic = new Diagnostic(DiagnosticDescriptors.NotUtf8, new Location(shown, span),
             DiagnosticDescriptors.NotUtf8.Format(new object[] { file.InvalidByte, file.InvalidUtf8Offset }), ImmutableArray<DiagnosticNote>.Empty);
-        return (SyntaxTree.Parse(empty), ImmutableArray.Create(diagnostic));
+        return (SyntaxTree.Parse(new SourceText(displayPath, "")), ImmutableArray.Create(diagnostic));
+    }
+
+    /// <summary>The root folder as the user would write it: as given with --root, else the first file's folder as given.</summary>
+    private static string RootDisplay(string? root, string firstPath)
+    {
+        if (root != null) return root;
+        var folder = PathText.Directory(firstPath);
+        return folder.Length == 0 ? "." : folder;
     }
 
     private SyntaxTree LoadFile(string displayPath, string fullPath, SourceFile file)
@@ -138,7 +152,7 @@ public sealed class SourceLoader
         var full = _fs.GetFullPath(PathText.Combine(PathText.Directory(importerFull), relative));
         if (!PathText.IsUnder(full, _root))
         {
-            Report(DiagnosticDescriptors.ImportOutsideRoot, at, relative, _root);
+            Report(DiagnosticDescriptors.ImportOutsideRoot, at, relative, _rootDisplay);
             return;
         }
         if (!seen.Add(full))

@@ -451,9 +451,10 @@ public sealed class SyntaxPrinter
                     if (u.Operator == UnaryOperator.Not) return "not " + ExpressionText(u.Operand, Precedence.Not);
                     var operand = ExpressionText(u.Operand, Precedence.Unary);
                     var sign = u.Operator == UnaryOperator.Negate ? "-" : "+";
-                    // "- -x" rather than "--x", which reads as a typo.
+                    // "- -x" rather than "--x", which reads as a typo; not "-(-x)", which would add a level
+                    // of brackets for each sign and could pass the nesting limit the source kept to.
                     return operand.StartsWith("-", StringComparison.Ordinal) || operand.StartsWith("+", StringComparison.Ordinal)
-                        ? $"{sign}({operand})"
+                        ? $"{sign} {operand}"
                         : sign + operand;
                 }
             case BinaryExpression b:

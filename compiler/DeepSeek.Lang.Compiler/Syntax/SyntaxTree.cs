@@ -13,7 +13,7 @@ public sealed class SyntaxTree
 {
     // Deeply nested input recurses in the generated parser; parse on a thread whose stack is sized
     // for the nesting limits rather than on whatever stack the caller has.
-    private const int ParserStackBytes = 256 * 1024 * 1024;
+    private const int ParserStackBytes = 64 * 1024 * 1024;
 
     private SyntaxTree(SourceText text, CompilationUnit root, ImmutableArray<Diagnostic> diagnostics)
     {
@@ -60,35 +60,98 @@ public sealed class SyntaxTree
 
     private static SyntaxTree ParseCore(SourceText text)
     {
-        var diagnostics = new DiagnosticBag();
-        var scan = TokenScanner.Scan(text, diagnostics);
-        if (scan.TooDeep) return new SyntaxTree(text, EmptyUnit(text), diagnostics.ToImmutable());
-
-        var tokens = new CommonTokenStream(new ListTokenSource(scan.Tokens));
-        tokens.Fill();
-        var parser = new DskParser(tokens);
+        // Stage 1: SLL prediction, bailing out at the first error; almost every file parses here.
+        // Tokens stream from the scanner and the file is parsed and built one top-level item at a
+        // time, so that neither the whole file's tokens nor its parse tree are ever alive at once
+        // (keeping them costs several times the parse itself in garbage collection).
+        var scanned = new DiagnosticBag();
+        var scanner = new TokenScanner(text, scanned);
+        var parser = new DskParser(new UnbufferedTokenStream(scanner)) { BuildParseTree = false };
         parser.RemoveErrorListeners();
-
-        // Stage 1: SLL prediction, bailing out at the first error. Almost every file parses here.
         parser.Interpreter.PredictionMode = PredictionMode.SLL;
         parser.ErrorHandler = new BailErrorStrategy();
+        var diagnostics = new DiagnosticBag();
+        var builder = new AstBuilder(text, scanner.Comments, diagnostics);
+        bool parsed;
+        try
+        {
+            parsed = ParseItems(parser, (ITokenStream)parser.InputStream, builder);
+        }
+        catch (ParserTooDeepException e)
+        {
+            return TooDeep(text, scanned, e);
+        }
+        if (scanner.TooDeep) return new SyntaxTree(text, EmptyUnit(text), scanned.ToImmutable());
+        if (parsed)
+        {
+            var unit = builder.Finish();
+            diagnostics.AddRange(scanned);
+            return new SyntaxTree(text, unit, Sorted(diagnostics));
+        }
+
+        // Stage 2: full LL with recovery and messages in a user's words, over the whole file.
+        var errors = new DiagnosticBag();
+        scanner = new TokenScanner(text, errors);
+        var tokens = new CommonTokenStream(scanner);
+        tokens.Fill();
+        parser = new DskParser(tokens) { BuildParseTree = false };
+        parser.RemoveErrorListeners();
+        parser.Interpreter.PredictionMode = PredictionMode.LL;
+        parser.ErrorHandler = new SyntaxErrorStrategy(text, errors);
         DskParser.FileContext tree;
         try
         {
             tree = parser.file();
         }
+        catch (ParserTooDeepException e)
+        {
+            return TooDeep(text, errors, e);
+        }
+        diagnostics = new DiagnosticBag();
+        var root = new AstBuilder(text, scanner.Comments, diagnostics).BuildFile(tree);
+        diagnostics.AddRange(errors);
+        return new SyntaxTree(text, root, Sorted(diagnostics));
+    }
+
+    /// <summary>The parse stopped at its recursion bound: nesting without brackets (DSK0011), and no tree.</summary>
+    private static SyntaxTree TooDeep(SourceText text, DiagnosticBag diagnostics, ParserTooDeepException e)
+    {
+        diagnostics.Report(DiagnosticDescriptors.ExpressionTooDeep, new Location(text, TokenScanner.SpanOf(e.At)), AstBuilder.MaxExpressionDepth);
+        return new SyntaxTree(text, EmptyUnit(text), Sorted(diagnostics));
+    }
+
+    private static ImmutableArray<Diagnostic> Sorted(DiagnosticBag diagnostics) =>
+        diagnostics.OrderBy(d => d.Location.Span.Start).ToImmutableArray();
+
+    /// <summary>
+    /// The rule <c>file: (item sep | sep)* EOF</c>, driven from here one item at a time. False when
+    /// the input has a syntax error (or SLL prediction was not enough), which the caller then parses
+    /// again with recovery.
+    /// </summary>
+    private static bool ParseItems(DskParser parser, ITokenStream tokens, AstBuilder builder)
+    {
+        try
+        {
+            while (true)
+            {
+                int la = tokens.LA(1);
+                if (la == TokenConstants.EOF) return true;
+                if (la is DskLexer.NEWLINE or DskLexer.SEMI)
+                {
+                    tokens.Consume();
+                    continue;
+                }
+                var item = parser.item();
+                // The grammar wants a separator after each item; looking at it also means the
+                // scanner has gone past a comment that trails the item.
+                if (tokens.LA(1) is not (DskLexer.NEWLINE or DskLexer.SEMI)) return false;
+                builder.AddItem(item);
+            }
+        }
         catch (ParseCanceledException)
         {
-            // Stage 2: full LL with recovery and user-facing messages.
-            tokens.Seek(0);
-            parser.Reset();
-            parser.Interpreter.PredictionMode = PredictionMode.LL;
-            parser.ErrorHandler = new SyntaxErrorStrategy(text, diagnostics);
-            tree = parser.file();
+            return false;
         }
-
-        var root = new AstBuilder(text, tokens.GetTokens(), diagnostics).BuildFile(tree);
-        return new SyntaxTree(text, root, diagnostics.OrderBy(d => d.Location.Span.Start).ToImmutableArray());
     }
 
     private static CompilationUnit EmptyUnit(SourceText text) =>

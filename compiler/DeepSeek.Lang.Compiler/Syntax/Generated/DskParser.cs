@@ -52,15 +52,14 @@ public partial class DskParser : Parser {
 		RULE_memberList = 13, RULE_member = 14, RULE_submoduleDecl = 15, RULE_tensorDecl = 16, 
 		RULE_forwardDecl = 17, RULE_memberIf = 18, RULE_typeRef = 19, RULE_dimList = 20, 
 		RULE_dim = 21, RULE_block = 22, RULE_stmtList = 23, RULE_stmt = 24, RULE_ifStmt = 25, 
-		RULE_target = 26, RULE_expr = 27, RULE_primary = 28, RULE_argList = 29, 
-		RULE_arg = 30, RULE_indexList = 31, RULE_indexItem = 32;
+		RULE_target = 26, RULE_expr = 27, RULE_argList = 28, RULE_arg = 29, RULE_indexList = 30, 
+		RULE_indexItem = 31;
 	public static readonly string[] ruleNames = {
 		"file", "sep", "item", "importDecl", "constDecl", "moduleDecl", "paramList", 
 		"param", "modelDecl", "planDecl", "planEntries", "planSep", "planEntry", 
 		"memberList", "member", "submoduleDecl", "tensorDecl", "forwardDecl", 
 		"memberIf", "typeRef", "dimList", "dim", "block", "stmtList", "stmt", 
-		"ifStmt", "target", "expr", "primary", "argList", "arg", "indexList", 
-		"indexItem"
+		"ifStmt", "target", "expr", "argList", "arg", "indexList", "indexItem"
 	};
 
 	private static readonly string[] _LiteralNames = {
@@ -114,6 +113,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class FileContext : ParserRuleContext {
+		public ItemContext _item;
+		public IList<ItemContext> _items = new List<ItemContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode Eof() { return GetToken(DskParser.Eof, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
@@ -140,80 +141,45 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 0, RULE_file);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 69;
+			State = 70;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,0,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 18049582881570878L) != 0)) {
+				{
+				State = 68;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case IMPORT:
+				case CONST:
+				case MODULE:
+				case MODEL:
+				case PLAN:
 					{
-					{
-					State = 66;
+					State = 64;
+					_localctx._item = item();
+					_localctx._items.Add(_localctx._item);
+					State = 65;
 					sep();
 					}
-					} 
-				}
-				State = 71;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,0,Context);
-			}
-			State = 85;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 62L) != 0)) {
-				{
-				State = 72;
-				item();
-				State = 82;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,2,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 74;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 73;
-							sep();
-							}
-							}
-							State = 76;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 78;
-						item();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 67;
+					sep();
 					}
-					State = 84;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,2,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 90;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 87;
-				sep();
-				}
-				}
-				State = 92;
+				State = 72;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
-			State = 93;
+			State = 73;
 			Match(Eof);
 			}
 		}
@@ -246,7 +212,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 95;
+			State = 75;
 			_la = TokenStream.LA(1);
 			if ( !(_la==SEMI || _la==NEWLINE) ) {
 			ErrorHandler.RecoverInline(this);
@@ -269,6 +235,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ItemContext : ParserRuleContext {
+		public ImportDeclContext imp;
+		public ConstDeclContext cnst;
+		public ModuleDeclContext mod;
+		public ModelDeclContext mdl;
+		public PlanDeclContext pln;
 		[System.Diagnostics.DebuggerNonUserCode] public ImportDeclContext importDecl() {
 			return GetRuleContext<ImportDeclContext>(0);
 		}
@@ -296,42 +267,42 @@ public partial class DskParser : Parser {
 		ItemContext _localctx = new ItemContext(Context, State);
 		EnterRule(_localctx, 4, RULE_item);
 		try {
-			State = 102;
+			State = 82;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IMPORT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 97;
-				importDecl();
+				State = 77;
+				_localctx.imp = importDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 98;
-				constDecl();
+				State = 78;
+				_localctx.cnst = constDecl();
 				}
 				break;
 			case MODULE:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 99;
-				moduleDecl();
+				State = 79;
+				_localctx.mod = moduleDecl();
 				}
 				break;
 			case MODEL:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 100;
-				modelDecl();
+				State = 80;
+				_localctx.mdl = modelDecl();
 				}
 				break;
 			case PLAN:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 101;
-				planDecl();
+				State = 81;
+				_localctx.pln = planDecl();
 				}
 				break;
 			default:
@@ -350,6 +321,7 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ImportDeclContext : ParserRuleContext {
+		public IToken path;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IMPORT() { return GetToken(DskParser.IMPORT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
 		public ImportDeclContext(ParserRuleContext parent, int invokingState)
@@ -366,10 +338,10 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 104;
+			State = 84;
 			Match(IMPORT);
-			State = 105;
-			Match(STRING);
+			State = 85;
+			_localctx.path = Match(STRING);
 			}
 		}
 		catch (RecognitionException re) {
@@ -384,9 +356,12 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ConstDeclContext : ParserRuleContext {
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode CONST() { return GetToken(DskParser.CONST, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -409,26 +384,26 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 107;
+			State = 87;
 			Match(CONST);
-			State = 108;
-			Match(IDENT);
-			State = 111;
+			State = 88;
+			_localctx.name = Match(IDENT);
+			State = 91;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COLON) {
 				{
-				State = 109;
+				State = 89;
 				Match(COLON);
-				State = 110;
-				typeRef();
+				State = 90;
+				_localctx.type = typeRef();
 				}
 			}
 
-			State = 113;
+			State = 93;
 			Match(ASSIGN);
-			State = 114;
-			expr(0);
+			State = 94;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -443,10 +418,15 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ModuleDeclContext : ParserRuleContext {
+		public IToken name;
+		public ParamListContext ps;
+		public IToken open;
+		public MemberListContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode MODULE() { return GetToken(DskParser.MODULE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public MemberListContext memberList() {
 			return GetRuleContext<MemberListContext>(0);
@@ -470,30 +450,30 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 116;
+			State = 96;
 			Match(MODULE);
-			State = 117;
-			Match(IDENT);
-			State = 118;
+			State = 97;
+			_localctx.name = Match(IDENT);
+			State = 98;
 			Match(LPAREN);
-			State = 120;
+			State = 100;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 119;
-				paramList();
+				State = 99;
+				_localctx.ps = paramList();
 				}
 			}
 
-			State = 122;
+			State = 102;
 			Match(RPAREN);
-			State = 123;
-			Match(LBRACE);
-			State = 124;
-			memberList();
-			State = 125;
-			Match(RBRACE);
+			State = 103;
+			_localctx.open = Match(LBRACE);
+			State = 104;
+			_localctx.body = memberList();
+			State = 105;
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -508,6 +488,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ParamListContext : ParserRuleContext {
+		public ParamContext _param;
+		public IList<ParamContext> _ps = new List<ParamContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ParamContext[] param() {
 			return GetRuleContexts<ParamContext>();
 		}
@@ -534,32 +516,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 127;
-			param();
-			State = 132;
+			State = 107;
+			_localctx._param = param();
+			_localctx._ps.Add(_localctx._param);
+			State = 112;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,8,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 128;
+					State = 108;
 					Match(COMMA);
-					State = 129;
-					param();
+					State = 109;
+					_localctx._param = param();
+					_localctx._ps.Add(_localctx._param);
 					}
 					} 
 				}
-				State = 134;
+				State = 114;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,8,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,5,Context);
 			}
-			State = 136;
+			State = 116;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 135;
+				State = 115;
 				Match(COMMA);
 				}
 			}
@@ -578,8 +562,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ParamContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext dflt;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -602,21 +589,21 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 138;
-			Match(IDENT);
-			State = 139;
+			State = 118;
+			_localctx.name = Match(IDENT);
+			State = 119;
 			Match(COLON);
-			State = 140;
-			typeRef();
-			State = 143;
+			State = 120;
+			_localctx.type = typeRef();
+			State = 123;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 141;
+				State = 121;
 				Match(ASSIGN);
-				State = 142;
-				expr(0);
+				State = 122;
+				_localctx.dflt = expr(0);
 				}
 			}
 
@@ -634,9 +621,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ModelDeclContext : ParserRuleContext {
+		public IToken name;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode MODEL() { return GetToken(DskParser.MODEL, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -654,14 +643,14 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 145;
+			State = 125;
 			Match(MODEL);
-			State = 146;
-			Match(IDENT);
-			State = 147;
+			State = 126;
+			_localctx.name = Match(IDENT);
+			State = 127;
 			Match(ASSIGN);
-			State = 148;
-			expr(0);
+			State = 128;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -676,12 +665,17 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanDeclContext : ParserRuleContext {
+		public IToken name;
+		public IToken model;
+		public IToken open;
+		public PlanEntriesContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode PLAN() { return GetToken(DskParser.PLAN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntriesContext planEntries() {
 			return GetRuleContext<PlanEntriesContext>(0);
@@ -701,20 +695,20 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 150;
+			State = 130;
 			Match(PLAN);
-			State = 151;
-			Match(IDENT);
-			State = 152;
+			State = 131;
+			_localctx.name = Match(IDENT);
+			State = 132;
 			Match(FOR);
-			State = 153;
-			Match(IDENT);
-			State = 154;
-			Match(LBRACE);
-			State = 155;
-			planEntries();
-			State = 156;
-			Match(RBRACE);
+			State = 133;
+			_localctx.model = Match(IDENT);
+			State = 134;
+			_localctx.open = Match(LBRACE);
+			State = 135;
+			_localctx.body = planEntries();
+			State = 136;
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -729,6 +723,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanEntriesContext : ParserRuleContext {
+		public PlanEntryContext _planEntry;
+		public IList<PlanEntryContext> _entries = new List<PlanEntryContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public PlanSepContext[] planSep() {
 			return GetRuleContexts<PlanSepContext>();
 		}
@@ -754,76 +750,38 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 20, RULE_planEntries);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 161;
+			State = 144;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,11,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20310178788278272L) != 0)) {
+				{
+				State = 142;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case IDENT:
 					{
-					{
-					State = 158;
+					State = 138;
+					_localctx._planEntry = planEntry();
+					_localctx._entries.Add(_localctx._planEntry);
+					State = 139;
 					planSep();
 					}
-					} 
-				}
-				State = 163;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,11,Context);
-			}
-			State = 177;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if (_la==IDENT) {
-				{
-				State = 164;
-				planEntry();
-				State = 174;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,13,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 166;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 165;
-							planSep();
-							}
-							}
-							State = 168;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( (((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0) );
-						State = 170;
-						planEntry();
-						}
-						} 
+					break;
+				case COMMA:
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 141;
+					planSep();
 					}
-					State = 176;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,13,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 182;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0)) {
-				{
-				{
-				State = 179;
-				planSep();
-				}
-				}
-				State = 184;
+				State = 146;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -859,7 +817,7 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 185;
+			State = 147;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 18058378974593024L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -882,33 +840,26 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class PlanEntryContext : ParserRuleContext {
-		public PlanEntryContext(ParserRuleContext parent, int invokingState)
-			: base(parent, invokingState)
-		{
-		}
-		public override int RuleIndex { get { return RULE_planEntry; } }
-	 
-		public PlanEntryContext() { }
-		public virtual void CopyFrom(PlanEntryContext context) {
-			base.CopyFrom(context);
-		}
-	}
-	public partial class PlanValueContext : PlanEntryContext {
+		public IToken key;
+		public ExprContext value;
+		public IToken open;
+		public PlanEntriesContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		public PlanValueContext(PlanEntryContext context) { CopyFrom(context); }
-	}
-	public partial class PlanBlockContext : PlanEntryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public PlanEntriesContext planEntries() {
 			return GetRuleContext<PlanEntriesContext>(0);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACE() { return GetToken(DskParser.RBRACE, 0); }
-		public PlanBlockContext(PlanEntryContext context) { CopyFrom(context); }
+		public PlanEntryContext(ParserRuleContext parent, int invokingState)
+			: base(parent, invokingState)
+		{
+		}
+		public override int RuleIndex { get { return RULE_planEntry; } }
 	}
 
 	[RuleVersion(0)]
@@ -916,35 +867,34 @@ public partial class DskParser : Parser {
 		PlanEntryContext _localctx = new PlanEntryContext(Context, State);
 		EnterRule(_localctx, 24, RULE_planEntry);
 		try {
-			State = 195;
+			EnterOuterAlt(_localctx, 1);
+			{
+			State = 149;
+			_localctx.key = Match(IDENT);
+			State = 156;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,16,Context) ) {
-			case 1:
-				_localctx = new PlanValueContext(_localctx);
-				EnterOuterAlt(_localctx, 1);
+			switch (TokenStream.LA(1)) {
+			case COLON:
 				{
-				State = 187;
-				Match(IDENT);
-				State = 188;
+				State = 150;
 				Match(COLON);
-				State = 189;
-				expr(0);
+				State = 151;
+				_localctx.value = expr(0);
 				}
 				break;
-			case 2:
-				_localctx = new PlanBlockContext(_localctx);
-				EnterOuterAlt(_localctx, 2);
+			case LBRACE:
 				{
-				State = 190;
-				Match(IDENT);
-				State = 191;
-				Match(LBRACE);
-				State = 192;
-				planEntries();
-				State = 193;
-				Match(RBRACE);
+				State = 152;
+				_localctx.open = Match(LBRACE);
+				State = 153;
+				_localctx.body = planEntries();
+				State = 154;
+				_localctx.close = Match(RBRACE);
 				}
 				break;
+			default:
+				throw new NoViableAltException(this);
+			}
 			}
 		}
 		catch (RecognitionException re) {
@@ -959,6 +909,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberListContext : ParserRuleContext {
+		public MemberContext _member;
+		public IList<MemberContext> _members = new List<MemberContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
 		}
@@ -984,76 +936,42 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 26, RULE_memberList);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 200;
+			State = 164;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,17,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 20301382695260612L) != 0)) {
+				{
+				State = 162;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case CONST:
+				case PARAM:
+				case BUFFER:
+				case FORWARD:
+				case IF:
+				case IDENT:
 					{
-					{
-					State = 197;
+					State = 158;
+					_localctx._member = member();
+					_localctx._members.Add(_localctx._member);
+					State = 159;
 					sep();
 					}
-					} 
-				}
-				State = 202;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,17,Context);
-			}
-			State = 216;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 2251799813689796L) != 0)) {
-				{
-				State = 203;
-				member();
-				State = 213;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,19,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 205;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 204;
-							sep();
-							}
-							}
-							State = 207;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 209;
-						member();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 161;
+					sep();
 					}
-					State = 215;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,19,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 221;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 218;
-				sep();
-				}
-				}
-				State = 223;
+				State = 166;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1071,6 +989,11 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberContext : ParserRuleContext {
+		public SubmoduleDeclContext sub;
+		public TensorDeclContext tensor;
+		public ConstDeclContext cnst;
+		public ForwardDeclContext fwd;
+		public MemberIfContext cond;
 		[System.Diagnostics.DebuggerNonUserCode] public SubmoduleDeclContext submoduleDecl() {
 			return GetRuleContext<SubmoduleDeclContext>(0);
 		}
@@ -1098,43 +1021,43 @@ public partial class DskParser : Parser {
 		MemberContext _localctx = new MemberContext(Context, State);
 		EnterRule(_localctx, 28, RULE_member);
 		try {
-			State = 229;
+			State = 172;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 224;
-				submoduleDecl();
+				State = 167;
+				_localctx.sub = submoduleDecl();
 				}
 				break;
 			case PARAM:
 			case BUFFER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 225;
-				tensorDecl();
+				State = 168;
+				_localctx.tensor = tensorDecl();
 				}
 				break;
 			case CONST:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 226;
-				constDecl();
+				State = 169;
+				_localctx.cnst = constDecl();
 				}
 				break;
 			case FORWARD:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 227;
-				forwardDecl();
+				State = 170;
+				_localctx.fwd = forwardDecl();
 				}
 				break;
 			case IF:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 228;
-				memberIf();
+				State = 171;
+				_localctx.cond = memberIf();
 				}
 				break;
 			default:
@@ -1153,21 +1076,25 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class SubmoduleDeclContext : ParserRuleContext {
+		public IToken name;
+		public IToken module;
+		public ArgListContext args;
+		public ExprContext count;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ArgListContext argList() {
 			return GetRuleContext<ArgListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		public SubmoduleDeclContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
 		{
@@ -1183,36 +1110,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 231;
-			Match(IDENT);
-			State = 232;
+			State = 174;
+			_localctx.name = Match(IDENT);
+			State = 175;
 			Match(ASSIGN);
-			State = 233;
-			Match(IDENT);
-			State = 234;
+			State = 176;
+			_localctx.module = Match(IDENT);
+			State = 177;
 			Match(LPAREN);
-			State = 236;
+			State = 179;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 				{
-				State = 235;
-				argList();
+				State = 178;
+				_localctx.args = argList();
 				}
 			}
 
-			State = 238;
+			State = 181;
 			Match(RPAREN);
-			State = 243;
+			State = 186;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==LBRACK) {
 				{
-				State = 239;
+				State = 182;
 				Match(LBRACK);
-				State = 240;
-				expr(0);
-				State = 241;
+				State = 183;
+				_localctx.count = expr(0);
+				State = 184;
 				Match(RBRACK);
 				}
 			}
@@ -1231,8 +1158,12 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class TensorDeclContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public IToken kind;
+		public IToken name;
+		public TypeRefContext type;
+		public ExprContext init;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -1257,30 +1188,31 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 245;
+			State = 188;
+			_localctx.kind = TokenStream.LT(1);
 			_la = TokenStream.LA(1);
 			if ( !(_la==PARAM || _la==BUFFER) ) {
-			ErrorHandler.RecoverInline(this);
+				_localctx.kind = ErrorHandler.RecoverInline(this);
 			}
 			else {
 				ErrorHandler.ReportMatch(this);
 			    Consume();
 			}
-			State = 246;
-			Match(IDENT);
-			State = 247;
+			State = 189;
+			_localctx.name = Match(IDENT);
+			State = 190;
 			Match(COLON);
-			State = 248;
-			typeRef();
-			State = 251;
+			State = 191;
+			_localctx.type = typeRef();
+			State = 194;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ASSIGN) {
 				{
-				State = 249;
+				State = 192;
 				Match(ASSIGN);
-				State = 250;
-				expr(0);
+				State = 193;
+				_localctx.init = expr(0);
 				}
 			}
 
@@ -1298,16 +1230,19 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ForwardDeclContext : ParserRuleContext {
+		public ParamListContext ps;
+		public TypeRefContext result;
+		public BlockContext body;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FORWARD() { return GetToken(DskParser.FORWARD, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public BlockContext block() {
 			return GetRuleContext<BlockContext>(0);
 		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ARROW() { return GetToken(DskParser.ARROW, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ParamListContext paramList() {
 			return GetRuleContext<ParamListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ARROW() { return GetToken(DskParser.ARROW, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef() {
 			return GetRuleContext<TypeRefContext>(0);
 		}
@@ -1326,36 +1261,36 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 253;
+			State = 196;
 			Match(FORWARD);
-			State = 254;
+			State = 197;
 			Match(LPAREN);
-			State = 256;
+			State = 199;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==IDENT) {
 				{
-				State = 255;
-				paramList();
+				State = 198;
+				_localctx.ps = paramList();
 				}
 			}
 
-			State = 258;
+			State = 201;
 			Match(RPAREN);
-			State = 261;
+			State = 204;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==ARROW) {
 				{
-				State = 259;
+				State = 202;
 				Match(ARROW);
-				State = 260;
-				typeRef();
+				State = 203;
+				_localctx.result = typeRef();
 				}
 			}
 
-			State = 263;
-			block();
+			State = 206;
+			_localctx.body = block();
 			}
 		}
 		catch (RecognitionException re) {
@@ -1370,6 +1305,14 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class MemberIfContext : ParserRuleContext {
+		public ExprContext cond;
+		public IToken open;
+		public MemberListContext then;
+		public IToken close;
+		public MemberIfContext elseIf;
+		public IToken elseOpen;
+		public MemberListContext otherwise;
+		public IToken elseClose;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IF() { return GetToken(DskParser.IF, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -1389,12 +1332,12 @@ public partial class DskParser : Parser {
 			return GetToken(DskParser.RBRACE, i);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ELSE() { return GetToken(DskParser.ELSE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public MemberIfContext memberIf() {
-			return GetRuleContext<MemberIfContext>(0);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] NEWLINE() { return GetTokens(DskParser.NEWLINE); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NEWLINE(int i) {
 			return GetToken(DskParser.NEWLINE, i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public MemberIfContext memberIf() {
+			return GetRuleContext<MemberIfContext>(0);
 		}
 		public MemberIfContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -1411,54 +1354,54 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 265;
+			State = 208;
 			Match(IF);
-			State = 266;
-			expr(0);
-			State = 267;
-			Match(LBRACE);
-			State = 268;
-			memberList();
-			State = 269;
-			Match(RBRACE);
-			State = 284;
+			State = 209;
+			_localctx.cond = expr(0);
+			State = 210;
+			_localctx.open = Match(LBRACE);
+			State = 211;
+			_localctx.then = memberList();
+			State = 212;
+			_localctx.close = Match(RBRACE);
+			State = 227;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,30,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,21,Context) ) {
 			case 1:
 				{
-				State = 273;
+				State = 216;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 270;
+					State = 213;
 					Match(NEWLINE);
 					}
 					}
-					State = 275;
+					State = 218;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 276;
+				State = 219;
 				Match(ELSE);
-				State = 282;
+				State = 225;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 277;
-					memberIf();
+					State = 220;
+					_localctx.elseIf = memberIf();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 278;
-					Match(LBRACE);
-					State = 279;
-					memberList();
-					State = 280;
-					Match(RBRACE);
+					State = 221;
+					_localctx.elseOpen = Match(LBRACE);
+					State = 222;
+					_localctx.otherwise = memberList();
+					State = 223;
+					_localctx.elseClose = Match(RBRACE);
 					}
 					break;
 				default:
@@ -1493,23 +1436,28 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class NamedTypeContext : TypeRefContext {
+		public IToken name;
+		public IToken lbrack;
+		public DimListContext dims;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public DimListContext dimList() {
 			return GetRuleContext<DimListContext>(0);
 		}
 		public NamedTypeContext(TypeRefContext context) { CopyFrom(context); }
 	}
 	public partial class TupleTypeContext : TypeRefContext {
+		public TypeRefContext _typeRef;
+		public IList<TypeRefContext> _elements = new List<TypeRefContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext[] typeRef() {
 			return GetRuleContexts<TypeRefContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public TypeRefContext typeRef(int i) {
 			return GetRuleContext<TypeRefContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
 			return GetToken(DskParser.COMMA, i);
@@ -1524,33 +1472,33 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 308;
+			State = 251;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NamedTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 286;
-				Match(IDENT);
-				State = 292;
+				State = 229;
+				((NamedTypeContext)_localctx).name = Match(IDENT);
+				State = 235;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==LBRACK) {
 					{
-					State = 287;
-					Match(LBRACK);
-					State = 289;
+					State = 230;
+					((NamedTypeContext)_localctx).lbrack = Match(LBRACK);
+					State = 232;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444951532404736L) != 0)) {
 						{
-						State = 288;
-						dimList();
+						State = 231;
+						((NamedTypeContext)_localctx).dims = dimList();
 						}
 					}
 
-					State = 291;
+					State = 234;
 					Match(RBRACK);
 					}
 				}
@@ -1561,39 +1509,41 @@ public partial class DskParser : Parser {
 				_localctx = new TupleTypeContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 294;
+				State = 237;
 				Match(LPAREN);
-				State = 295;
-				typeRef();
-				State = 300;
+				State = 238;
+				((TupleTypeContext)_localctx)._typeRef = typeRef();
+				((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
+				State = 243;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,33,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 296;
+						State = 239;
 						Match(COMMA);
-						State = 297;
-						typeRef();
+						State = 240;
+						((TupleTypeContext)_localctx)._typeRef = typeRef();
+						((TupleTypeContext)_localctx)._elements.Add(((TupleTypeContext)_localctx)._typeRef);
 						}
 						} 
 					}
-					State = 302;
+					State = 245;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,33,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,24,Context);
 				}
-				State = 304;
+				State = 247;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 303;
+					State = 246;
 					Match(COMMA);
 					}
 				}
 
-				State = 306;
+				State = 249;
 				Match(RPAREN);
 				}
 				break;
@@ -1613,6 +1563,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class DimListContext : ParserRuleContext {
+		public DimContext _dim;
+		public IList<DimContext> _dims = new List<DimContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public DimContext[] dim() {
 			return GetRuleContexts<DimContext>();
 		}
@@ -1639,32 +1591,34 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 310;
-			dim();
-			State = 315;
+			State = 253;
+			_localctx._dim = dim();
+			_localctx._dims.Add(_localctx._dim);
+			State = 258;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,36,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 311;
+					State = 254;
 					Match(COMMA);
-					State = 312;
-					dim();
+					State = 255;
+					_localctx._dim = dim();
+					_localctx._dims.Add(_localctx._dim);
 					}
 					} 
 				}
-				State = 317;
+				State = 260;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,36,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,27,Context);
 			}
-			State = 319;
+			State = 262;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 318;
+				State = 261;
 				Match(COMMA);
 				}
 			}
@@ -1695,11 +1649,13 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class PackDimContext : DimContext {
+		public IToken name;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STAR() { return GetToken(DskParser.STAR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public PackDimContext(DimContext context) { CopyFrom(context); }
 	}
 	public partial class ExprDimContext : DimContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -1711,17 +1667,17 @@ public partial class DskParser : Parser {
 		DimContext _localctx = new DimContext(Context, State);
 		EnterRule(_localctx, 42, RULE_dim);
 		try {
-			State = 324;
+			State = 267;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STAR:
 				_localctx = new PackDimContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 321;
+				State = 264;
 				Match(STAR);
-				State = 322;
-				Match(IDENT);
+				State = 265;
+				((PackDimContext)_localctx).name = Match(IDENT);
 				}
 				break;
 			case NOT:
@@ -1739,8 +1695,8 @@ public partial class DskParser : Parser {
 				_localctx = new ExprDimContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 323;
-				expr(0);
+				State = 266;
+				((ExprDimContext)_localctx).value = expr(0);
 				}
 				break;
 			default:
@@ -1759,6 +1715,9 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class BlockContext : ParserRuleContext {
+		public IToken open;
+		public StmtListContext body;
+		public IToken close;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACE() { return GetToken(DskParser.LBRACE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public StmtListContext stmtList() {
 			return GetRuleContext<StmtListContext>(0);
@@ -1778,12 +1737,12 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 326;
-			Match(LBRACE);
-			State = 327;
-			stmtList();
-			State = 328;
-			Match(RBRACE);
+			State = 269;
+			_localctx.open = Match(LBRACE);
+			State = 270;
+			_localctx.body = stmtList();
+			State = 271;
+			_localctx.close = Match(RBRACE);
 			}
 		}
 		catch (RecognitionException re) {
@@ -1798,6 +1757,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class StmtListContext : ParserRuleContext {
+		public StmtContext _stmt;
+		public IList<StmtContext> _stmts = new List<StmtContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public SepContext[] sep() {
 			return GetRuleContexts<SepContext>();
 		}
@@ -1823,76 +1784,53 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 46, RULE_stmtList);
 		int _la;
 		try {
-			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 333;
+			State = 279;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,39,Context);
-			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-				if ( _alt==1 ) {
+			_la = TokenStream.LA(1);
+			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 26494525824095744L) != 0)) {
+				{
+				State = 277;
+				ErrorHandler.Sync(this);
+				switch (TokenStream.LA(1)) {
+				case LET:
+				case FOR:
+				case IF:
+				case ASSERT:
+				case RETURN:
+				case NOT:
+				case TRUE:
+				case FALSE:
+				case NONE:
+				case PLUS:
+				case MINUS:
+				case LPAREN:
+				case LBRACK:
+				case FLOAT:
+				case INT:
+				case IDENT:
+				case STRING:
 					{
-					{
-					State = 330;
+					State = 273;
+					_localctx._stmt = stmt();
+					_localctx._stmts.Add(_localctx._stmt);
+					State = 274;
 					sep();
 					}
-					} 
-				}
-				State = 335;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,39,Context);
-			}
-			State = 349;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942524928L) != 0)) {
-				{
-				State = 336;
-				stmt();
-				State = 346;
-				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
-				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-					if ( _alt==1 ) {
-						{
-						{
-						State = 338;
-						ErrorHandler.Sync(this);
-						_la = TokenStream.LA(1);
-						do {
-							{
-							{
-							State = 337;
-							sep();
-							}
-							}
-							State = 340;
-							ErrorHandler.Sync(this);
-							_la = TokenStream.LA(1);
-						} while ( _la==SEMI || _la==NEWLINE );
-						State = 342;
-						stmt();
-						}
-						} 
+					break;
+				case SEMI:
+				case NEWLINE:
+					{
+					State = 276;
+					sep();
 					}
-					State = 348;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					break;
+				default:
+					throw new NoViableAltException(this);
 				}
 				}
-			}
-
-			State = 354;
-			ErrorHandler.Sync(this);
-			_la = TokenStream.LA(1);
-			while (_la==SEMI || _la==NEWLINE) {
-				{
-				{
-				State = 351;
-				sep();
-				}
-				}
-				State = 356;
+				State = 281;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -1922,30 +1860,38 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class LetStmtContext : StmtContext {
+		public TargetContext tgt;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LET() { return GetToken(DskParser.LET, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TargetContext target() {
 			return GetRuleContext<TargetContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public LetStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class AssignStmtContext : StmtContext {
+		public TargetContext tgt;
+		public ExprContext value;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TargetContext target() {
 			return GetRuleContext<TargetContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSIGN() { return GetToken(DskParser.ASSIGN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public AssignStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ForStmtContext : StmtContext {
+		public IToken variable;
+		public ExprContext source;
+		public ExprContext end;
+		public BlockContext body;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FOR() { return GetToken(DskParser.FOR, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IN() { return GetToken(DskParser.IN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -1959,12 +1905,15 @@ public partial class DskParser : Parser {
 		public ForStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class IfStatementContext : StmtContext {
+		public IfStmtContext node;
 		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
 			return GetRuleContext<IfStmtContext>(0);
 		}
 		public IfStatementContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class AssertStmtContext : StmtContext {
+		public ExprContext cond;
+		public ExprContext message;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ASSERT() { return GetToken(DskParser.ASSERT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
@@ -1976,6 +1925,7 @@ public partial class DskParser : Parser {
 		public AssertStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ReturnStmtContext : StmtContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RETURN() { return GetToken(DskParser.RETURN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -1983,6 +1933,7 @@ public partial class DskParser : Parser {
 		public ReturnStmtContext(StmtContext context) { CopyFrom(context); }
 	}
 	public partial class ExprStmtContext : StmtContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -1995,88 +1946,88 @@ public partial class DskParser : Parser {
 		EnterRule(_localctx, 48, RULE_stmt);
 		int _la;
 		try {
-			State = 386;
+			State = 311;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,46,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,34,Context) ) {
 			case 1:
 				_localctx = new LetStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 357;
+				State = 282;
 				Match(LET);
-				State = 358;
-				target();
-				State = 359;
+				State = 283;
+				((LetStmtContext)_localctx).tgt = target();
+				State = 284;
 				Match(ASSIGN);
-				State = 360;
-				expr(0);
+				State = 285;
+				((LetStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 2:
 				_localctx = new AssignStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 362;
-				target();
-				State = 363;
+				State = 287;
+				((AssignStmtContext)_localctx).tgt = target();
+				State = 288;
 				Match(ASSIGN);
-				State = 364;
-				expr(0);
+				State = 289;
+				((AssignStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 3:
 				_localctx = new ForStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 366;
+				State = 291;
 				Match(FOR);
-				State = 367;
-				Match(IDENT);
-				State = 368;
+				State = 292;
+				((ForStmtContext)_localctx).variable = Match(IDENT);
+				State = 293;
 				Match(IN);
-				State = 369;
-				expr(0);
-				State = 372;
+				State = 294;
+				((ForStmtContext)_localctx).source = expr(0);
+				State = 297;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==RANGE) {
 					{
-					State = 370;
+					State = 295;
 					Match(RANGE);
-					State = 371;
-					expr(0);
+					State = 296;
+					((ForStmtContext)_localctx).end = expr(0);
 					}
 				}
 
-				State = 374;
-				block();
+				State = 299;
+				((ForStmtContext)_localctx).body = block();
 				}
 				break;
 			case 4:
 				_localctx = new IfStatementContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 376;
-				ifStmt();
+				State = 301;
+				((IfStatementContext)_localctx).node = ifStmt();
 				}
 				break;
 			case 5:
 				_localctx = new AssertStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 377;
+				State = 302;
 				Match(ASSERT);
-				State = 378;
-				expr(0);
-				State = 381;
+				State = 303;
+				((AssertStmtContext)_localctx).cond = expr(0);
+				State = 306;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 379;
+					State = 304;
 					Match(COMMA);
-					State = 380;
-					expr(0);
+					State = 305;
+					((AssertStmtContext)_localctx).message = expr(0);
 					}
 				}
 
@@ -2086,18 +2037,18 @@ public partial class DskParser : Parser {
 				_localctx = new ReturnStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 383;
+				State = 308;
 				Match(RETURN);
-				State = 384;
-				expr(0);
+				State = 309;
+				((ReturnStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			case 7:
 				_localctx = new ExprStmtContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 385;
-				expr(0);
+				State = 310;
+				((ExprStmtContext)_localctx).value = expr(0);
 				}
 				break;
 			}
@@ -2114,6 +2065,10 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class IfStmtContext : ParserRuleContext {
+		public ExprContext cond;
+		public BlockContext then;
+		public IfStmtContext elseIf;
+		public BlockContext otherwise;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IF() { return GetToken(DskParser.IF, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
@@ -2125,12 +2080,12 @@ public partial class DskParser : Parser {
 			return GetRuleContext<BlockContext>(i);
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ELSE() { return GetToken(DskParser.ELSE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
-			return GetRuleContext<IfStmtContext>(0);
-		}
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] NEWLINE() { return GetTokens(DskParser.NEWLINE); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NEWLINE(int i) {
 			return GetToken(DskParser.NEWLINE, i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public IfStmtContext ifStmt() {
+			return GetRuleContext<IfStmtContext>(0);
 		}
 		public IfStmtContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
@@ -2147,46 +2102,46 @@ public partial class DskParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 388;
+			State = 313;
 			Match(IF);
-			State = 389;
-			expr(0);
-			State = 390;
-			block();
-			State = 402;
+			State = 314;
+			_localctx.cond = expr(0);
+			State = 315;
+			_localctx.then = block();
+			State = 327;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,49,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,37,Context) ) {
 			case 1:
 				{
-				State = 394;
+				State = 319;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==NEWLINE) {
 					{
 					{
-					State = 391;
+					State = 316;
 					Match(NEWLINE);
 					}
 					}
-					State = 396;
+					State = 321;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 397;
+				State = 322;
 				Match(ELSE);
-				State = 400;
+				State = 325;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case IF:
 					{
-					State = 398;
-					ifStmt();
+					State = 323;
+					_localctx.elseIf = ifStmt();
 					}
 					break;
 				case LBRACE:
 					{
-					State = 399;
-					block();
+					State = 324;
+					_localctx.otherwise = block();
 					}
 					break;
 				default:
@@ -2221,16 +2176,19 @@ public partial class DskParser : Parser {
 		}
 	}
 	public partial class NameTargetContext : TargetContext {
+		public IToken name;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public NameTargetContext(TargetContext context) { CopyFrom(context); }
 	}
 	public partial class TupleTargetContext : TargetContext {
+		public IToken _IDENT;
+		public IList<IToken> _names = new List<IToken>();
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] IDENT() { return GetTokens(DskParser.IDENT); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT(int i) {
 			return GetToken(DskParser.IDENT, i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
 			return GetToken(DskParser.COMMA, i);
@@ -2245,54 +2203,56 @@ public partial class DskParser : Parser {
 		int _la;
 		try {
 			int _alt;
-			State = 418;
+			State = 343;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case IDENT:
 				_localctx = new NameTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 404;
-				Match(IDENT);
+				State = 329;
+				((NameTargetContext)_localctx).name = Match(IDENT);
 				}
 				break;
 			case LPAREN:
 				_localctx = new TupleTargetContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 405;
+				State = 330;
 				Match(LPAREN);
-				State = 406;
-				Match(IDENT);
-				State = 411;
+				State = 331;
+				((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
+				((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
+				State = 336;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 					if ( _alt==1 ) {
 						{
 						{
-						State = 407;
+						State = 332;
 						Match(COMMA);
-						State = 408;
-						Match(IDENT);
+						State = 333;
+						((TupleTargetContext)_localctx)._IDENT = Match(IDENT);
+						((TupleTargetContext)_localctx)._names.Add(((TupleTargetContext)_localctx)._IDENT);
 						}
 						} 
 					}
-					State = 413;
+					State = 338;
 					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
+					_alt = Interpreter.AdaptivePredict(TokenStream,38,Context);
 				}
-				State = 415;
+				State = 340;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COMMA) {
 					{
-					State = 414;
+					State = 339;
 					Match(COMMA);
 					}
 				}
 
-				State = 417;
+				State = 342;
 				Match(RPAREN);
 				}
 				break;
@@ -2325,6 +2285,7 @@ public partial class DskParser : Parser {
 	}
 	public partial class UnaryExprContext : ExprContext {
 		public IToken op;
+		public ExprContext operand;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -2333,30 +2294,94 @@ public partial class DskParser : Parser {
 		public UnaryExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class NotExprContext : ExprContext {
+		public ExprContext operand;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NOT() { return GetToken(DskParser.NOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
 		public NotExprContext(ExprContext context) { CopyFrom(context); }
 	}
-	public partial class PrimaryExprContext : ExprContext {
-		[System.Diagnostics.DebuggerNonUserCode] public PrimaryContext primary() {
-			return GetRuleContext<PrimaryContext>(0);
-		}
-		public PrimaryExprContext(ExprContext context) { CopyFrom(context); }
+	public partial class NameExprContext : ExprContext {
+		public IToken name;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
+		public NameExprContext(ExprContext context) { CopyFrom(context); }
 	}
-	public partial class PowerExprContext : ExprContext {
+	public partial class IntExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode INT() { return GetToken(DskParser.INT, 0); }
+		public IntExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class FloatExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FLOAT() { return GetToken(DskParser.FLOAT, 0); }
+		public FloatExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class StringExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
+		public StringExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class BoolExprContext : ExprContext {
+		public IToken tok;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TRUE() { return GetToken(DskParser.TRUE, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FALSE() { return GetToken(DskParser.FALSE, 0); }
+		public BoolExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class NoneExprContext : ExprContext {
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NONE() { return GetToken(DskParser.NONE, 0); }
+		public NoneExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class ParenExprContext : ExprContext {
+		public ExprContext _expr;
+		public IList<ExprContext> _items = new List<ExprContext>();
+		public IToken trailing;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
+			return GetToken(DskParser.COMMA, i);
+		}
+		public ParenExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class ListExprContext : ExprContext {
+		public ExprContext _expr;
+		public IList<ExprContext> _items = new List<ExprContext>();
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
+			return GetRuleContexts<ExprContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
+			return GetRuleContext<ExprContext>(i);
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
+			return GetToken(DskParser.COMMA, i);
+		}
+		public ListExprContext(ExprContext context) { CopyFrom(context); }
+	}
+	public partial class PowerExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode POW() { return GetToken(DskParser.POW, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
+			return GetRuleContexts<ExprContext>();
+		}
+		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
+			return GetRuleContext<ExprContext>(i);
+		}
 		public PowerExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class MulExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2370,7 +2395,9 @@ public partial class DskParser : Parser {
 		public MulExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class AddExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2382,7 +2409,9 @@ public partial class DskParser : Parser {
 		public AddExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class CompareExprContext : ExprContext {
+		public ExprContext left;
 		public IToken op;
+		public ExprContext right;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
@@ -2398,52 +2427,62 @@ public partial class DskParser : Parser {
 		public CompareExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class AndExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode AND() { return GetToken(DskParser.AND, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode AND() { return GetToken(DskParser.AND, 0); }
 		public AndExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class OrExprContext : ExprContext {
+		public ExprContext left;
+		public ExprContext right;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode OR() { return GetToken(DskParser.OR, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
 			return GetRuleContexts<ExprContext>();
 		}
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
 			return GetRuleContext<ExprContext>(i);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode OR() { return GetToken(DskParser.OR, 0); }
 		public OrExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class CallExprContext : ExprContext {
+		public ExprContext callee;
+		public ArgListContext args;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ArgListContext argList() {
 			return GetRuleContext<ArgListContext>(0);
 		}
 		public CallExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class IndexExprContext : ExprContext {
+		public ExprContext obj;
+		public IndexListContext index;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public IndexListContext indexList() {
 			return GetRuleContext<IndexListContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
 		public IndexExprContext(ExprContext context) { CopyFrom(context); }
 	}
 	public partial class MemberExprContext : ExprContext {
+		public ExprContext obj;
+		public IToken name;
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode DOT() { return GetToken(DskParser.DOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode DOT() { return GetToken(DskParser.DOT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public MemberExprContext(ExprContext context) { CopyFrom(context); }
 	}
@@ -2465,7 +2504,7 @@ public partial class DskParser : Parser {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 426;
+			State = 386;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case PLUS:
@@ -2475,7 +2514,7 @@ public partial class DskParser : Parser {
 				Context = _localctx;
 				_prevctx = _localctx;
 
-				State = 421;
+				State = 346;
 				((UnaryExprContext)_localctx).op = TokenStream.LT(1);
 				_la = TokenStream.LA(1);
 				if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2485,8 +2524,8 @@ public partial class DskParser : Parser {
 					ErrorHandler.ReportMatch(this);
 				    Consume();
 				}
-				State = 422;
-				expr(8);
+				State = 347;
+				((UnaryExprContext)_localctx).operand = expr(15);
 				}
 				break;
 			case NOT:
@@ -2494,64 +2533,214 @@ public partial class DskParser : Parser {
 				_localctx = new NotExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 423;
+				State = 348;
 				Match(NOT);
-				State = 424;
-				expr(4);
+				State = 349;
+				((NotExprContext)_localctx).operand = expr(11);
+				}
+				break;
+			case IDENT:
+				{
+				_localctx = new NameExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 350;
+				((NameExprContext)_localctx).name = Match(IDENT);
+				}
+				break;
+			case INT:
+				{
+				_localctx = new IntExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 351;
+				((IntExprContext)_localctx).tok = Match(INT);
+				}
+				break;
+			case FLOAT:
+				{
+				_localctx = new FloatExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 352;
+				((FloatExprContext)_localctx).tok = Match(FLOAT);
+				}
+				break;
+			case STRING:
+				{
+				_localctx = new StringExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 353;
+				((StringExprContext)_localctx).tok = Match(STRING);
 				}
 				break;
 			case TRUE:
 			case FALSE:
-			case NONE:
-			case LPAREN:
-			case LBRACK:
-			case FLOAT:
-			case INT:
-			case IDENT:
-			case STRING:
 				{
-				_localctx = new PrimaryExprContext(_localctx);
+				_localctx = new BoolExprContext(_localctx);
 				Context = _localctx;
 				_prevctx = _localctx;
-				State = 425;
-				primary();
+				State = 354;
+				((BoolExprContext)_localctx).tok = TokenStream.LT(1);
+				_la = TokenStream.LA(1);
+				if ( !(_la==TRUE || _la==FALSE) ) {
+					((BoolExprContext)_localctx).tok = ErrorHandler.RecoverInline(this);
+				}
+				else {
+					ErrorHandler.ReportMatch(this);
+				    Consume();
+				}
+				}
+				break;
+			case NONE:
+				{
+				_localctx = new NoneExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 355;
+				Match(NONE);
+				}
+				break;
+			case LPAREN:
+				{
+				_localctx = new ParenExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 356;
+				Match(LPAREN);
+				State = 368;
+				ErrorHandler.Sync(this);
+				_la = TokenStream.LA(1);
+				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
+					{
+					State = 357;
+					((ParenExprContext)_localctx)._expr = expr(0);
+					((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
+					State = 362;
+					ErrorHandler.Sync(this);
+					_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
+						if ( _alt==1 ) {
+							{
+							{
+							State = 358;
+							Match(COMMA);
+							State = 359;
+							((ParenExprContext)_localctx)._expr = expr(0);
+							((ParenExprContext)_localctx)._items.Add(((ParenExprContext)_localctx)._expr);
+							}
+							} 
+						}
+						State = 364;
+						ErrorHandler.Sync(this);
+						_alt = Interpreter.AdaptivePredict(TokenStream,41,Context);
+					}
+					State = 366;
+					ErrorHandler.Sync(this);
+					_la = TokenStream.LA(1);
+					if (_la==COMMA) {
+						{
+						State = 365;
+						((ParenExprContext)_localctx).trailing = Match(COMMA);
+						}
+					}
+
+					}
+				}
+
+				State = 370;
+				Match(RPAREN);
+				}
+				break;
+			case LBRACK:
+				{
+				_localctx = new ListExprContext(_localctx);
+				Context = _localctx;
+				_prevctx = _localctx;
+				State = 371;
+				Match(LBRACK);
+				State = 383;
+				ErrorHandler.Sync(this);
+				_la = TokenStream.LA(1);
+				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
+					{
+					State = 372;
+					((ListExprContext)_localctx)._expr = expr(0);
+					((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
+					State = 377;
+					ErrorHandler.Sync(this);
+					_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
+						if ( _alt==1 ) {
+							{
+							{
+							State = 373;
+							Match(COMMA);
+							State = 374;
+							((ListExprContext)_localctx)._expr = expr(0);
+							((ListExprContext)_localctx)._items.Add(((ListExprContext)_localctx)._expr);
+							}
+							} 
+						}
+						State = 379;
+						ErrorHandler.Sync(this);
+						_alt = Interpreter.AdaptivePredict(TokenStream,44,Context);
+					}
+					State = 381;
+					ErrorHandler.Sync(this);
+					_la = TokenStream.LA(1);
+					if (_la==COMMA) {
+						{
+						State = 380;
+						Match(COMMA);
+						}
+					}
+
+					}
+				}
+
+				State = 385;
+				Match(RBRACK);
 				}
 				break;
 			default:
 				throw new NoViableAltException(this);
 			}
 			Context.Stop = TokenStream.LT(-1);
-			State = 462;
+			State = 422;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,56,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					if ( ParseListeners!=null )
 						TriggerExitRuleEvent();
 					_prevctx = _localctx;
 					{
-					State = 460;
+					State = 420;
 					ErrorHandler.Sync(this);
-					switch ( Interpreter.AdaptivePredict(TokenStream,55,Context) ) {
+					switch ( Interpreter.AdaptivePredict(TokenStream,49,Context) ) {
 					case 1:
 						{
 						_localctx = new PowerExprContext(new ExprContext(_parentctx, _parentState));
+						((PowerExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 428;
-						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
-						State = 429;
+						State = 388;
+						if (!(Precpred(Context, 16))) throw new FailedPredicateException(this, "Precpred(Context, 16)");
+						State = 389;
 						Match(POW);
-						State = 430;
-						expr(9);
+						State = 390;
+						((PowerExprContext)_localctx).right = expr(16);
 						}
 						break;
 					case 2:
 						{
 						_localctx = new MulExprContext(new ExprContext(_parentctx, _parentState));
+						((MulExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 431;
-						if (!(Precpred(Context, 7))) throw new FailedPredicateException(this, "Precpred(Context, 7)");
-						State = 432;
+						State = 391;
+						if (!(Precpred(Context, 14))) throw new FailedPredicateException(this, "Precpred(Context, 14)");
+						State = 392;
 						((MulExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 128849018880L) != 0)) ) {
@@ -2561,17 +2750,18 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 433;
-						expr(8);
+						State = 393;
+						((MulExprContext)_localctx).right = expr(15);
 						}
 						break;
 					case 3:
 						{
 						_localctx = new AddExprContext(new ExprContext(_parentctx, _parentState));
+						((AddExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 434;
-						if (!(Precpred(Context, 6))) throw new FailedPredicateException(this, "Precpred(Context, 6)");
-						State = 435;
+						State = 394;
+						if (!(Precpred(Context, 13))) throw new FailedPredicateException(this, "Precpred(Context, 13)");
+						State = 395;
 						((AddExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !(_la==PLUS || _la==MINUS) ) {
@@ -2581,17 +2771,18 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 436;
-						expr(7);
+						State = 396;
+						((AddExprContext)_localctx).right = expr(14);
 						}
 						break;
 					case 4:
 						{
 						_localctx = new CompareExprContext(new ExprContext(_parentctx, _parentState));
+						((CompareExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 437;
-						if (!(Precpred(Context, 5))) throw new FailedPredicateException(this, "Precpred(Context, 5)");
-						State = 438;
+						State = 397;
+						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
+						State = 398;
 						((CompareExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
 						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 1056964608L) != 0)) ) {
@@ -2601,88 +2792,93 @@ public partial class DskParser : Parser {
 							ErrorHandler.ReportMatch(this);
 						    Consume();
 						}
-						State = 439;
-						expr(6);
+						State = 399;
+						((CompareExprContext)_localctx).right = expr(13);
 						}
 						break;
 					case 5:
 						{
 						_localctx = new AndExprContext(new ExprContext(_parentctx, _parentState));
+						((AndExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 440;
-						if (!(Precpred(Context, 3))) throw new FailedPredicateException(this, "Precpred(Context, 3)");
-						State = 441;
+						State = 400;
+						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
+						State = 401;
 						Match(AND);
-						State = 442;
-						expr(4);
+						State = 402;
+						((AndExprContext)_localctx).right = expr(11);
 						}
 						break;
 					case 6:
 						{
 						_localctx = new OrExprContext(new ExprContext(_parentctx, _parentState));
+						((OrExprContext)_localctx).left = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 443;
-						if (!(Precpred(Context, 2))) throw new FailedPredicateException(this, "Precpred(Context, 2)");
-						State = 444;
+						State = 403;
+						if (!(Precpred(Context, 9))) throw new FailedPredicateException(this, "Precpred(Context, 9)");
+						State = 404;
 						Match(OR);
-						State = 445;
-						expr(3);
+						State = 405;
+						((OrExprContext)_localctx).right = expr(10);
 						}
 						break;
 					case 7:
 						{
 						_localctx = new CallExprContext(new ExprContext(_parentctx, _parentState));
+						((CallExprContext)_localctx).callee = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 446;
-						if (!(Precpred(Context, 12))) throw new FailedPredicateException(this, "Precpred(Context, 12)");
-						State = 447;
+						State = 406;
+						if (!(Precpred(Context, 19))) throw new FailedPredicateException(this, "Precpred(Context, 19)");
+						State = 407;
 						Match(LPAREN);
-						State = 449;
+						State = 409;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 						if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 							{
-							State = 448;
-							argList();
+							State = 408;
+							((CallExprContext)_localctx).args = argList();
 							}
 						}
 
-						State = 451;
+						State = 411;
 						Match(RPAREN);
 						}
 						break;
 					case 8:
 						{
 						_localctx = new IndexExprContext(new ExprContext(_parentctx, _parentState));
+						((IndexExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 452;
-						if (!(Precpred(Context, 11))) throw new FailedPredicateException(this, "Precpred(Context, 11)");
-						State = 453;
+						State = 412;
+						if (!(Precpred(Context, 18))) throw new FailedPredicateException(this, "Precpred(Context, 18)");
+						State = 413;
 						Match(LBRACK);
-						State = 454;
-						indexList();
-						State = 455;
+						State = 414;
+						((IndexExprContext)_localctx).index = indexList();
+						State = 415;
 						Match(RBRACK);
 						}
 						break;
 					case 9:
 						{
 						_localctx = new MemberExprContext(new ExprContext(_parentctx, _parentState));
+						((MemberExprContext)_localctx).obj = _prevctx;
 						PushNewRecursionContext(_localctx, _startState, RULE_expr);
-						State = 457;
-						if (!(Precpred(Context, 10))) throw new FailedPredicateException(this, "Precpred(Context, 10)");
-						State = 458;
+						State = 417;
+						if (!(Precpred(Context, 17))) throw new FailedPredicateException(this, "Precpred(Context, 17)");
+						State = 418;
 						Match(DOT);
-						State = 459;
-						Match(IDENT);
+						State = 419;
+						((MemberExprContext)_localctx).name = Match(IDENT);
 						}
 						break;
 					}
 					} 
 				}
-				State = 464;
+				State = 424;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,56,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,50,Context);
 			}
 			}
 		}
@@ -2697,252 +2893,9 @@ public partial class DskParser : Parser {
 		return _localctx;
 	}
 
-	public partial class PrimaryContext : ParserRuleContext {
-		public PrimaryContext(ParserRuleContext parent, int invokingState)
-			: base(parent, invokingState)
-		{
-		}
-		public override int RuleIndex { get { return RULE_primary; } }
-	 
-		public PrimaryContext() { }
-		public virtual void CopyFrom(PrimaryContext context) {
-			base.CopyFrom(context);
-		}
-	}
-	public partial class NamePrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
-		public NamePrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class IntPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode INT() { return GetToken(DskParser.INT, 0); }
-		public IntPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class FloatPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FLOAT() { return GetToken(DskParser.FLOAT, 0); }
-		public FloatPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class StringPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode STRING() { return GetToken(DskParser.STRING, 0); }
-		public StringPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class BoolPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TRUE() { return GetToken(DskParser.TRUE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode FALSE() { return GetToken(DskParser.FALSE, 0); }
-		public BoolPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class NonePrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NONE() { return GetToken(DskParser.NONE, 0); }
-		public NonePrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class ParenPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LPAREN() { return GetToken(DskParser.LPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RPAREN() { return GetToken(DskParser.RPAREN, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
-			return GetRuleContexts<ExprContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
-			return GetRuleContext<ExprContext>(i);
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
-			return GetToken(DskParser.COMMA, i);
-		}
-		public ParenPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-	public partial class ListPrimaryContext : PrimaryContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LBRACK() { return GetToken(DskParser.LBRACK, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode RBRACK() { return GetToken(DskParser.RBRACK, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext[] expr() {
-			return GetRuleContexts<ExprContext>();
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr(int i) {
-			return GetRuleContext<ExprContext>(i);
-		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode[] COMMA() { return GetTokens(DskParser.COMMA); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COMMA(int i) {
-			return GetToken(DskParser.COMMA, i);
-		}
-		public ListPrimaryContext(PrimaryContext context) { CopyFrom(context); }
-	}
-
-	[RuleVersion(0)]
-	public PrimaryContext primary() {
-		PrimaryContext _localctx = new PrimaryContext(Context, State);
-		EnterRule(_localctx, 56, RULE_primary);
-		int _la;
-		try {
-			int _alt;
-			State = 501;
-			ErrorHandler.Sync(this);
-			switch (TokenStream.LA(1)) {
-			case IDENT:
-				_localctx = new NamePrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 1);
-				{
-				State = 465;
-				Match(IDENT);
-				}
-				break;
-			case INT:
-				_localctx = new IntPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 2);
-				{
-				State = 466;
-				Match(INT);
-				}
-				break;
-			case FLOAT:
-				_localctx = new FloatPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 3);
-				{
-				State = 467;
-				Match(FLOAT);
-				}
-				break;
-			case STRING:
-				_localctx = new StringPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 4);
-				{
-				State = 468;
-				Match(STRING);
-				}
-				break;
-			case TRUE:
-			case FALSE:
-				_localctx = new BoolPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 5);
-				{
-				State = 469;
-				_la = TokenStream.LA(1);
-				if ( !(_la==TRUE || _la==FALSE) ) {
-				ErrorHandler.RecoverInline(this);
-				}
-				else {
-					ErrorHandler.ReportMatch(this);
-				    Consume();
-				}
-				}
-				break;
-			case NONE:
-				_localctx = new NonePrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 6);
-				{
-				State = 470;
-				Match(NONE);
-				}
-				break;
-			case LPAREN:
-				_localctx = new ParenPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 7);
-				{
-				State = 471;
-				Match(LPAREN);
-				State = 483;
-				ErrorHandler.Sync(this);
-				_la = TokenStream.LA(1);
-				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
-					{
-					State = 472;
-					expr(0);
-					State = 477;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,57,Context);
-					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-						if ( _alt==1 ) {
-							{
-							{
-							State = 473;
-							Match(COMMA);
-							State = 474;
-							expr(0);
-							}
-							} 
-						}
-						State = 479;
-						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,57,Context);
-					}
-					State = 481;
-					ErrorHandler.Sync(this);
-					_la = TokenStream.LA(1);
-					if (_la==COMMA) {
-						{
-						State = 480;
-						Match(COMMA);
-						}
-					}
-
-					}
-				}
-
-				State = 485;
-				Match(RPAREN);
-				}
-				break;
-			case LBRACK:
-				_localctx = new ListPrimaryContext(_localctx);
-				EnterOuterAlt(_localctx, 8);
-				{
-				State = 486;
-				Match(LBRACK);
-				State = 498;
-				ErrorHandler.Sync(this);
-				_la = TokenStream.LA(1);
-				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
-					{
-					State = 487;
-					expr(0);
-					State = 492;
-					ErrorHandler.Sync(this);
-					_alt = Interpreter.AdaptivePredict(TokenStream,60,Context);
-					while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
-						if ( _alt==1 ) {
-							{
-							{
-							State = 488;
-							Match(COMMA);
-							State = 489;
-							expr(0);
-							}
-							} 
-						}
-						State = 494;
-						ErrorHandler.Sync(this);
-						_alt = Interpreter.AdaptivePredict(TokenStream,60,Context);
-					}
-					State = 496;
-					ErrorHandler.Sync(this);
-					_la = TokenStream.LA(1);
-					if (_la==COMMA) {
-						{
-						State = 495;
-						Match(COMMA);
-						}
-					}
-
-					}
-				}
-
-				State = 500;
-				Match(RBRACK);
-				}
-				break;
-			default:
-				throw new NoViableAltException(this);
-			}
-		}
-		catch (RecognitionException re) {
-			_localctx.exception = re;
-			ErrorHandler.ReportError(this, re);
-			ErrorHandler.Recover(this, re);
-		}
-		finally {
-			ExitRule();
-		}
-		return _localctx;
-	}
-
 	public partial class ArgListContext : ParserRuleContext {
+		public ArgContext _arg;
+		public IList<ArgContext> _args = new List<ArgContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public ArgContext[] arg() {
 			return GetRuleContexts<ArgContext>();
 		}
@@ -2963,38 +2916,40 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public ArgListContext argList() {
 		ArgListContext _localctx = new ArgListContext(Context, State);
-		EnterRule(_localctx, 58, RULE_argList);
+		EnterRule(_localctx, 56, RULE_argList);
 		int _la;
 		try {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 503;
-			arg();
-			State = 508;
+			State = 425;
+			_localctx._arg = arg();
+			_localctx._args.Add(_localctx._arg);
+			State = 430;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,64,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 504;
+					State = 426;
 					Match(COMMA);
-					State = 505;
-					arg();
+					State = 427;
+					_localctx._arg = arg();
+					_localctx._args.Add(_localctx._arg);
 					}
 					} 
 				}
-				State = 510;
+				State = 432;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,64,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,51,Context);
 			}
-			State = 512;
+			State = 434;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 511;
+				State = 433;
 				Match(COMMA);
 				}
 			}
@@ -3013,11 +2968,13 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class ArgContext : ParserRuleContext {
+		public IToken name;
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode COLON() { return GetToken(DskParser.COLON, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode IDENT() { return GetToken(DskParser.IDENT, 0); }
 		public ArgContext(ParserRuleContext parent, int invokingState)
 			: base(parent, invokingState)
 		{
@@ -3028,24 +2985,24 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public ArgContext arg() {
 		ArgContext _localctx = new ArgContext(Context, State);
-		EnterRule(_localctx, 60, RULE_arg);
+		EnterRule(_localctx, 58, RULE_arg);
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 516;
+			State = 438;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,66,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,53,Context) ) {
 			case 1:
 				{
-				State = 514;
-				Match(IDENT);
-				State = 515;
+				State = 436;
+				_localctx.name = Match(IDENT);
+				State = 437;
 				Match(COLON);
 				}
 				break;
 			}
-			State = 518;
-			expr(0);
+			State = 440;
+			_localctx.value = expr(0);
 			}
 		}
 		catch (RecognitionException re) {
@@ -3060,6 +3017,8 @@ public partial class DskParser : Parser {
 	}
 
 	public partial class IndexListContext : ParserRuleContext {
+		public IndexItemContext _indexItem;
+		public IList<IndexItemContext> _items = new List<IndexItemContext>();
 		[System.Diagnostics.DebuggerNonUserCode] public IndexItemContext[] indexItem() {
 			return GetRuleContexts<IndexItemContext>();
 		}
@@ -3080,38 +3039,40 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public IndexListContext indexList() {
 		IndexListContext _localctx = new IndexListContext(Context, State);
-		EnterRule(_localctx, 62, RULE_indexList);
+		EnterRule(_localctx, 60, RULE_indexList);
 		int _la;
 		try {
 			int _alt;
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 520;
-			indexItem();
-			State = 525;
+			State = 442;
+			_localctx._indexItem = indexItem();
+			_localctx._items.Add(_localctx._indexItem);
+			State = 447;
 			ErrorHandler.Sync(this);
-			_alt = Interpreter.AdaptivePredict(TokenStream,67,Context);
+			_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			while ( _alt!=2 && _alt!=global::Antlr4.Runtime.Atn.ATN.INVALID_ALT_NUMBER ) {
 				if ( _alt==1 ) {
 					{
 					{
-					State = 521;
+					State = 443;
 					Match(COMMA);
-					State = 522;
-					indexItem();
+					State = 444;
+					_localctx._indexItem = indexItem();
+					_localctx._items.Add(_localctx._indexItem);
 					}
 					} 
 				}
-				State = 527;
+				State = 449;
 				ErrorHandler.Sync(this);
-				_alt = Interpreter.AdaptivePredict(TokenStream,67,Context);
+				_alt = Interpreter.AdaptivePredict(TokenStream,54,Context);
 			}
-			State = 529;
+			State = 451;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==COMMA) {
 				{
-				State = 528;
+				State = 450;
 				Match(COMMA);
 				}
 			}
@@ -3162,6 +3123,7 @@ public partial class DskParser : Parser {
 		public SliceIndexContext(IndexItemContext context) { CopyFrom(context); }
 	}
 	public partial class ExprIndexContext : IndexItemContext {
+		public ExprContext value;
 		[System.Diagnostics.DebuggerNonUserCode] public ExprContext expr() {
 			return GetRuleContext<ExprContext>(0);
 		}
@@ -3171,17 +3133,17 @@ public partial class DskParser : Parser {
 	[RuleVersion(0)]
 	public IndexItemContext indexItem() {
 		IndexItemContext _localctx = new IndexItemContext(Context, State);
-		EnterRule(_localctx, 64, RULE_indexItem);
+		EnterRule(_localctx, 62, RULE_indexItem);
 		int _la;
 		try {
-			State = 546;
+			State = 468;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,73,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,60,Context) ) {
 			case 1:
 				_localctx = new EllipsisIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 531;
+				State = 453;
 				Match(ELLIPSIS);
 				}
 				break;
@@ -3189,41 +3151,41 @@ public partial class DskParser : Parser {
 				_localctx = new SliceIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 533;
+				State = 455;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 532;
+					State = 454;
 					((SliceIndexContext)_localctx).start = expr(0);
 					}
 				}
 
-				State = 535;
+				State = 457;
 				Match(COLON);
-				State = 537;
+				State = 459;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 					{
-					State = 536;
+					State = 458;
 					((SliceIndexContext)_localctx).stop = expr(0);
 					}
 				}
 
-				State = 543;
+				State = 465;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==COLON) {
 					{
-					State = 539;
+					State = 461;
 					Match(COLON);
-					State = 541;
+					State = 463;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 8444942942470144L) != 0)) {
 						{
-						State = 540;
+						State = 462;
 						((SliceIndexContext)_localctx).step = expr(0);
 						}
 					}
@@ -3237,8 +3199,8 @@ public partial class DskParser : Parser {
 				_localctx = new ExprIndexContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 545;
-				expr(0);
+				State = 467;
+				((ExprIndexContext)_localctx).value = expr(0);
 				}
 				break;
 			}
@@ -3262,212 +3224,184 @@ public partial class DskParser : Parser {
 	}
 	private bool expr_sempred(ExprContext _localctx, int predIndex) {
 		switch (predIndex) {
-		case 0: return Precpred(Context, 9);
-		case 1: return Precpred(Context, 7);
-		case 2: return Precpred(Context, 6);
-		case 3: return Precpred(Context, 5);
-		case 4: return Precpred(Context, 3);
-		case 5: return Precpred(Context, 2);
-		case 6: return Precpred(Context, 12);
-		case 7: return Precpred(Context, 11);
-		case 8: return Precpred(Context, 10);
+		case 0: return Precpred(Context, 16);
+		case 1: return Precpred(Context, 14);
+		case 2: return Precpred(Context, 13);
+		case 3: return Precpred(Context, 12);
+		case 4: return Precpred(Context, 10);
+		case 5: return Precpred(Context, 9);
+		case 6: return Precpred(Context, 19);
+		case 7: return Precpred(Context, 18);
+		case 8: return Precpred(Context, 17);
 		}
 		return true;
 	}
 
 	private static int[] _serializedATN = {
-		4,1,59,549,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
+		4,1,59,471,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
 		7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,2,14,7,14,
 		2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,7,20,2,21,7,21,
 		2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,2,27,7,27,2,28,7,28,
-		2,29,7,29,2,30,7,30,2,31,7,31,2,32,7,32,1,0,5,0,68,8,0,10,0,12,0,71,9,
-		0,1,0,1,0,4,0,75,8,0,11,0,12,0,76,1,0,1,0,5,0,81,8,0,10,0,12,0,84,9,0,
-		3,0,86,8,0,1,0,5,0,89,8,0,10,0,12,0,92,9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,
-		1,2,1,2,3,2,103,8,2,1,3,1,3,1,3,1,4,1,4,1,4,1,4,3,4,112,8,4,1,4,1,4,1,
-		4,1,5,1,5,1,5,1,5,3,5,121,8,5,1,5,1,5,1,5,1,5,1,5,1,6,1,6,1,6,5,6,131,
-		8,6,10,6,12,6,134,9,6,1,6,3,6,137,8,6,1,7,1,7,1,7,1,7,1,7,3,7,144,8,7,
-		1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,9,1,9,1,9,1,9,1,9,1,10,5,10,160,8,10,
-		10,10,12,10,163,9,10,1,10,1,10,4,10,167,8,10,11,10,12,10,168,1,10,1,10,
-		5,10,173,8,10,10,10,12,10,176,9,10,3,10,178,8,10,1,10,5,10,181,8,10,10,
-		10,12,10,184,9,10,1,11,1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,
-		12,196,8,12,1,13,5,13,199,8,13,10,13,12,13,202,9,13,1,13,1,13,4,13,206,
-		8,13,11,13,12,13,207,1,13,1,13,5,13,212,8,13,10,13,12,13,215,9,13,3,13,
-		217,8,13,1,13,5,13,220,8,13,10,13,12,13,223,9,13,1,14,1,14,1,14,1,14,1,
-		14,3,14,230,8,14,1,15,1,15,1,15,1,15,1,15,3,15,237,8,15,1,15,1,15,1,15,
-		1,15,1,15,3,15,244,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,252,8,16,1,
-		17,1,17,1,17,3,17,257,8,17,1,17,1,17,1,17,3,17,262,8,17,1,17,1,17,1,18,
-		1,18,1,18,1,18,1,18,1,18,5,18,272,8,18,10,18,12,18,275,9,18,1,18,1,18,
-		1,18,1,18,1,18,1,18,3,18,283,8,18,3,18,285,8,18,1,19,1,19,1,19,3,19,290,
-		8,19,1,19,3,19,293,8,19,1,19,1,19,1,19,1,19,5,19,299,8,19,10,19,12,19,
-		302,9,19,1,19,3,19,305,8,19,1,19,1,19,3,19,309,8,19,1,20,1,20,1,20,5,20,
-		314,8,20,10,20,12,20,317,9,20,1,20,3,20,320,8,20,1,21,1,21,1,21,3,21,325,
-		8,21,1,22,1,22,1,22,1,22,1,23,5,23,332,8,23,10,23,12,23,335,9,23,1,23,
-		1,23,4,23,339,8,23,11,23,12,23,340,1,23,1,23,5,23,345,8,23,10,23,12,23,
-		348,9,23,3,23,350,8,23,1,23,5,23,353,8,23,10,23,12,23,356,9,23,1,24,1,
-		24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,
-		24,373,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,382,8,24,1,24,1,24,
-		1,24,3,24,387,8,24,1,25,1,25,1,25,1,25,5,25,393,8,25,10,25,12,25,396,9,
-		25,1,25,1,25,1,25,3,25,401,8,25,3,25,403,8,25,1,26,1,26,1,26,1,26,1,26,
-		5,26,410,8,26,10,26,12,26,413,9,26,1,26,3,26,416,8,26,1,26,3,26,419,8,
-		26,1,27,1,27,1,27,1,27,1,27,1,27,3,27,427,8,27,1,27,1,27,1,27,1,27,1,27,
+		2,29,7,29,2,30,7,30,2,31,7,31,1,0,1,0,1,0,1,0,5,0,69,8,0,10,0,12,0,72,
+		9,0,1,0,1,0,1,1,1,1,1,2,1,2,1,2,1,2,1,2,3,2,83,8,2,1,3,1,3,1,3,1,4,1,4,
+		1,4,1,4,3,4,92,8,4,1,4,1,4,1,4,1,5,1,5,1,5,1,5,3,5,101,8,5,1,5,1,5,1,5,
+		1,5,1,5,1,6,1,6,1,6,5,6,111,8,6,10,6,12,6,114,9,6,1,6,3,6,117,8,6,1,7,
+		1,7,1,7,1,7,1,7,3,7,124,8,7,1,8,1,8,1,8,1,8,1,8,1,9,1,9,1,9,1,9,1,9,1,
+		9,1,9,1,9,1,10,1,10,1,10,1,10,5,10,143,8,10,10,10,12,10,146,9,10,1,11,
+		1,11,1,12,1,12,1,12,1,12,1,12,1,12,1,12,3,12,157,8,12,1,13,1,13,1,13,1,
+		13,5,13,163,8,13,10,13,12,13,166,9,13,1,14,1,14,1,14,1,14,1,14,3,14,173,
+		8,14,1,15,1,15,1,15,1,15,1,15,3,15,180,8,15,1,15,1,15,1,15,1,15,1,15,3,
+		15,187,8,15,1,16,1,16,1,16,1,16,1,16,1,16,3,16,195,8,16,1,17,1,17,1,17,
+		3,17,200,8,17,1,17,1,17,1,17,3,17,205,8,17,1,17,1,17,1,18,1,18,1,18,1,
+		18,1,18,1,18,5,18,215,8,18,10,18,12,18,218,9,18,1,18,1,18,1,18,1,18,1,
+		18,1,18,3,18,226,8,18,3,18,228,8,18,1,19,1,19,1,19,3,19,233,8,19,1,19,
+		3,19,236,8,19,1,19,1,19,1,19,1,19,5,19,242,8,19,10,19,12,19,245,9,19,1,
+		19,3,19,248,8,19,1,19,1,19,3,19,252,8,19,1,20,1,20,1,20,5,20,257,8,20,
+		10,20,12,20,260,9,20,1,20,3,20,263,8,20,1,21,1,21,1,21,3,21,268,8,21,1,
+		22,1,22,1,22,1,22,1,23,1,23,1,23,1,23,5,23,278,8,23,10,23,12,23,281,9,
+		23,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,
+		24,1,24,3,24,298,8,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,3,24,307,8,24,
+		1,24,1,24,1,24,3,24,312,8,24,1,25,1,25,1,25,1,25,5,25,318,8,25,10,25,12,
+		25,321,9,25,1,25,1,25,1,25,3,25,326,8,25,3,25,328,8,25,1,26,1,26,1,26,
+		1,26,1,26,5,26,335,8,26,10,26,12,26,338,9,26,1,26,3,26,341,8,26,1,26,3,
+		26,344,8,26,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
+		1,27,1,27,1,27,5,27,361,8,27,10,27,12,27,364,9,27,1,27,3,27,367,8,27,3,
+		27,369,8,27,1,27,1,27,1,27,1,27,1,27,5,27,376,8,27,10,27,12,27,379,9,27,
+		1,27,3,27,382,8,27,3,27,384,8,27,1,27,3,27,387,8,27,1,27,1,27,1,27,1,27,
 		1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,
-		1,27,1,27,3,27,450,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,5,
-		27,461,8,27,10,27,12,27,464,9,27,1,28,1,28,1,28,1,28,1,28,1,28,1,28,1,
-		28,1,28,1,28,5,28,476,8,28,10,28,12,28,479,9,28,1,28,3,28,482,8,28,3,28,
-		484,8,28,1,28,1,28,1,28,1,28,1,28,5,28,491,8,28,10,28,12,28,494,9,28,1,
-		28,3,28,497,8,28,3,28,499,8,28,1,28,3,28,502,8,28,1,29,1,29,1,29,5,29,
-		507,8,29,10,29,12,29,510,9,29,1,29,3,29,513,8,29,1,30,1,30,3,30,517,8,
-		30,1,30,1,30,1,31,1,31,1,31,5,31,524,8,31,10,31,12,31,527,9,31,1,31,3,
-		31,530,8,31,1,32,1,32,3,32,534,8,32,1,32,1,32,3,32,538,8,32,1,32,1,32,
-		3,32,542,8,32,3,32,544,8,32,1,32,3,32,547,8,32,1,32,0,1,54,33,0,2,4,6,
-		8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,
-		56,58,60,62,64,0,7,2,0,45,45,54,54,3,0,43,43,45,45,54,54,1,0,6,7,1,0,31,
-		32,1,0,33,36,1,0,24,29,1,0,19,20,615,0,69,1,0,0,0,2,95,1,0,0,0,4,102,1,
-		0,0,0,6,104,1,0,0,0,8,107,1,0,0,0,10,116,1,0,0,0,12,127,1,0,0,0,14,138,
-		1,0,0,0,16,145,1,0,0,0,18,150,1,0,0,0,20,161,1,0,0,0,22,185,1,0,0,0,24,
-		195,1,0,0,0,26,200,1,0,0,0,28,229,1,0,0,0,30,231,1,0,0,0,32,245,1,0,0,
-		0,34,253,1,0,0,0,36,265,1,0,0,0,38,308,1,0,0,0,40,310,1,0,0,0,42,324,1,
-		0,0,0,44,326,1,0,0,0,46,333,1,0,0,0,48,386,1,0,0,0,50,388,1,0,0,0,52,418,
-		1,0,0,0,54,426,1,0,0,0,56,501,1,0,0,0,58,503,1,0,0,0,60,516,1,0,0,0,62,
-		520,1,0,0,0,64,546,1,0,0,0,66,68,3,2,1,0,67,66,1,0,0,0,68,71,1,0,0,0,69,
-		67,1,0,0,0,69,70,1,0,0,0,70,85,1,0,0,0,71,69,1,0,0,0,72,82,3,4,2,0,73,
-		75,3,2,1,0,74,73,1,0,0,0,75,76,1,0,0,0,76,74,1,0,0,0,76,77,1,0,0,0,77,
-		78,1,0,0,0,78,79,3,4,2,0,79,81,1,0,0,0,80,74,1,0,0,0,81,84,1,0,0,0,82,
-		80,1,0,0,0,82,83,1,0,0,0,83,86,1,0,0,0,84,82,1,0,0,0,85,72,1,0,0,0,85,
-		86,1,0,0,0,86,90,1,0,0,0,87,89,3,2,1,0,88,87,1,0,0,0,89,92,1,0,0,0,90,
-		88,1,0,0,0,90,91,1,0,0,0,91,93,1,0,0,0,92,90,1,0,0,0,93,94,5,0,0,1,94,
-		1,1,0,0,0,95,96,7,0,0,0,96,3,1,0,0,0,97,103,3,6,3,0,98,103,3,8,4,0,99,
-		103,3,10,5,0,100,103,3,16,8,0,101,103,3,18,9,0,102,97,1,0,0,0,102,98,1,
-		0,0,0,102,99,1,0,0,0,102,100,1,0,0,0,102,101,1,0,0,0,103,5,1,0,0,0,104,
-		105,5,1,0,0,105,106,5,52,0,0,106,7,1,0,0,0,107,108,5,2,0,0,108,111,5,51,
-		0,0,109,110,5,44,0,0,110,112,3,38,19,0,111,109,1,0,0,0,111,112,1,0,0,0,
-		112,113,1,0,0,0,113,114,5,30,0,0,114,115,3,54,27,0,115,9,1,0,0,0,116,117,
-		5,3,0,0,117,118,5,51,0,0,118,120,5,37,0,0,119,121,3,12,6,0,120,119,1,0,
-		0,0,120,121,1,0,0,0,121,122,1,0,0,0,122,123,5,38,0,0,123,124,5,41,0,0,
-		124,125,3,26,13,0,125,126,5,42,0,0,126,11,1,0,0,0,127,132,3,14,7,0,128,
-		129,5,43,0,0,129,131,3,14,7,0,130,128,1,0,0,0,131,134,1,0,0,0,132,130,
-		1,0,0,0,132,133,1,0,0,0,133,136,1,0,0,0,134,132,1,0,0,0,135,137,5,43,0,
-		0,136,135,1,0,0,0,136,137,1,0,0,0,137,13,1,0,0,0,138,139,5,51,0,0,139,
-		140,5,44,0,0,140,143,3,38,19,0,141,142,5,30,0,0,142,144,3,54,27,0,143,
-		141,1,0,0,0,143,144,1,0,0,0,144,15,1,0,0,0,145,146,5,4,0,0,146,147,5,51,
-		0,0,147,148,5,30,0,0,148,149,3,54,27,0,149,17,1,0,0,0,150,151,5,5,0,0,
-		151,152,5,51,0,0,152,153,5,10,0,0,153,154,5,51,0,0,154,155,5,41,0,0,155,
-		156,3,20,10,0,156,157,5,42,0,0,157,19,1,0,0,0,158,160,3,22,11,0,159,158,
-		1,0,0,0,160,163,1,0,0,0,161,159,1,0,0,0,161,162,1,0,0,0,162,177,1,0,0,
-		0,163,161,1,0,0,0,164,174,3,24,12,0,165,167,3,22,11,0,166,165,1,0,0,0,
-		167,168,1,0,0,0,168,166,1,0,0,0,168,169,1,0,0,0,169,170,1,0,0,0,170,171,
-		3,24,12,0,171,173,1,0,0,0,172,166,1,0,0,0,173,176,1,0,0,0,174,172,1,0,
-		0,0,174,175,1,0,0,0,175,178,1,0,0,0,176,174,1,0,0,0,177,164,1,0,0,0,177,
-		178,1,0,0,0,178,182,1,0,0,0,179,181,3,22,11,0,180,179,1,0,0,0,181,184,
-		1,0,0,0,182,180,1,0,0,0,182,183,1,0,0,0,183,21,1,0,0,0,184,182,1,0,0,0,
-		185,186,7,1,0,0,186,23,1,0,0,0,187,188,5,51,0,0,188,189,5,44,0,0,189,196,
-		3,54,27,0,190,191,5,51,0,0,191,192,5,41,0,0,192,193,3,20,10,0,193,194,
-		5,42,0,0,194,196,1,0,0,0,195,187,1,0,0,0,195,190,1,0,0,0,196,25,1,0,0,
-		0,197,199,3,2,1,0,198,197,1,0,0,0,199,202,1,0,0,0,200,198,1,0,0,0,200,
-		201,1,0,0,0,201,216,1,0,0,0,202,200,1,0,0,0,203,213,3,28,14,0,204,206,
-		3,2,1,0,205,204,1,0,0,0,206,207,1,0,0,0,207,205,1,0,0,0,207,208,1,0,0,
-		0,208,209,1,0,0,0,209,210,3,28,14,0,210,212,1,0,0,0,211,205,1,0,0,0,212,
-		215,1,0,0,0,213,211,1,0,0,0,213,214,1,0,0,0,214,217,1,0,0,0,215,213,1,
-		0,0,0,216,203,1,0,0,0,216,217,1,0,0,0,217,221,1,0,0,0,218,220,3,2,1,0,
-		219,218,1,0,0,0,220,223,1,0,0,0,221,219,1,0,0,0,221,222,1,0,0,0,222,27,
-		1,0,0,0,223,221,1,0,0,0,224,230,3,30,15,0,225,230,3,32,16,0,226,230,3,
-		8,4,0,227,230,3,34,17,0,228,230,3,36,18,0,229,224,1,0,0,0,229,225,1,0,
-		0,0,229,226,1,0,0,0,229,227,1,0,0,0,229,228,1,0,0,0,230,29,1,0,0,0,231,
-		232,5,51,0,0,232,233,5,30,0,0,233,234,5,51,0,0,234,236,5,37,0,0,235,237,
-		3,58,29,0,236,235,1,0,0,0,236,237,1,0,0,0,237,238,1,0,0,0,238,243,5,38,
-		0,0,239,240,5,39,0,0,240,241,3,54,27,0,241,242,5,40,0,0,242,244,1,0,0,
-		0,243,239,1,0,0,0,243,244,1,0,0,0,244,31,1,0,0,0,245,246,7,2,0,0,246,247,
-		5,51,0,0,247,248,5,44,0,0,248,251,3,38,19,0,249,250,5,30,0,0,250,252,3,
-		54,27,0,251,249,1,0,0,0,251,252,1,0,0,0,252,33,1,0,0,0,253,254,5,8,0,0,
-		254,256,5,37,0,0,255,257,3,12,6,0,256,255,1,0,0,0,256,257,1,0,0,0,257,
-		258,1,0,0,0,258,261,5,38,0,0,259,260,5,22,0,0,260,262,3,38,19,0,261,259,
-		1,0,0,0,261,262,1,0,0,0,262,263,1,0,0,0,263,264,3,44,22,0,264,35,1,0,0,
-		0,265,266,5,12,0,0,266,267,3,54,27,0,267,268,5,41,0,0,268,269,3,26,13,
-		0,269,284,5,42,0,0,270,272,5,54,0,0,271,270,1,0,0,0,272,275,1,0,0,0,273,
-		271,1,0,0,0,273,274,1,0,0,0,274,276,1,0,0,0,275,273,1,0,0,0,276,282,5,
-		13,0,0,277,283,3,36,18,0,278,279,5,41,0,0,279,280,3,26,13,0,280,281,5,
-		42,0,0,281,283,1,0,0,0,282,277,1,0,0,0,282,278,1,0,0,0,283,285,1,0,0,0,
-		284,273,1,0,0,0,284,285,1,0,0,0,285,37,1,0,0,0,286,292,5,51,0,0,287,289,
-		5,39,0,0,288,290,3,40,20,0,289,288,1,0,0,0,289,290,1,0,0,0,290,291,1,0,
-		0,0,291,293,5,40,0,0,292,287,1,0,0,0,292,293,1,0,0,0,293,309,1,0,0,0,294,
-		295,5,37,0,0,295,300,3,38,19,0,296,297,5,43,0,0,297,299,3,38,19,0,298,
-		296,1,0,0,0,299,302,1,0,0,0,300,298,1,0,0,0,300,301,1,0,0,0,301,304,1,
-		0,0,0,302,300,1,0,0,0,303,305,5,43,0,0,304,303,1,0,0,0,304,305,1,0,0,0,
-		305,306,1,0,0,0,306,307,5,38,0,0,307,309,1,0,0,0,308,286,1,0,0,0,308,294,
-		1,0,0,0,309,39,1,0,0,0,310,315,3,42,21,0,311,312,5,43,0,0,312,314,3,42,
-		21,0,313,311,1,0,0,0,314,317,1,0,0,0,315,313,1,0,0,0,315,316,1,0,0,0,316,
-		319,1,0,0,0,317,315,1,0,0,0,318,320,5,43,0,0,319,318,1,0,0,0,319,320,1,
-		0,0,0,320,41,1,0,0,0,321,322,5,33,0,0,322,325,5,51,0,0,323,325,3,54,27,
-		0,324,321,1,0,0,0,324,323,1,0,0,0,325,43,1,0,0,0,326,327,5,41,0,0,327,
-		328,3,46,23,0,328,329,5,42,0,0,329,45,1,0,0,0,330,332,3,2,1,0,331,330,
-		1,0,0,0,332,335,1,0,0,0,333,331,1,0,0,0,333,334,1,0,0,0,334,349,1,0,0,
-		0,335,333,1,0,0,0,336,346,3,48,24,0,337,339,3,2,1,0,338,337,1,0,0,0,339,
-		340,1,0,0,0,340,338,1,0,0,0,340,341,1,0,0,0,341,342,1,0,0,0,342,343,3,
-		48,24,0,343,345,1,0,0,0,344,338,1,0,0,0,345,348,1,0,0,0,346,344,1,0,0,
-		0,346,347,1,0,0,0,347,350,1,0,0,0,348,346,1,0,0,0,349,336,1,0,0,0,349,
-		350,1,0,0,0,350,354,1,0,0,0,351,353,3,2,1,0,352,351,1,0,0,0,353,356,1,
-		0,0,0,354,352,1,0,0,0,354,355,1,0,0,0,355,47,1,0,0,0,356,354,1,0,0,0,357,
-		358,5,9,0,0,358,359,3,52,26,0,359,360,5,30,0,0,360,361,3,54,27,0,361,387,
-		1,0,0,0,362,363,3,52,26,0,363,364,5,30,0,0,364,365,3,54,27,0,365,387,1,
-		0,0,0,366,367,5,10,0,0,367,368,5,51,0,0,368,369,5,11,0,0,369,372,3,54,
-		27,0,370,371,5,47,0,0,371,373,3,54,27,0,372,370,1,0,0,0,372,373,1,0,0,
-		0,373,374,1,0,0,0,374,375,3,44,22,0,375,387,1,0,0,0,376,387,3,50,25,0,
-		377,378,5,14,0,0,378,381,3,54,27,0,379,380,5,43,0,0,380,382,3,54,27,0,
-		381,379,1,0,0,0,381,382,1,0,0,0,382,387,1,0,0,0,383,384,5,15,0,0,384,387,
-		3,54,27,0,385,387,3,54,27,0,386,357,1,0,0,0,386,362,1,0,0,0,386,366,1,
-		0,0,0,386,376,1,0,0,0,386,377,1,0,0,0,386,383,1,0,0,0,386,385,1,0,0,0,
-		387,49,1,0,0,0,388,389,5,12,0,0,389,390,3,54,27,0,390,402,3,44,22,0,391,
-		393,5,54,0,0,392,391,1,0,0,0,393,396,1,0,0,0,394,392,1,0,0,0,394,395,1,
-		0,0,0,395,397,1,0,0,0,396,394,1,0,0,0,397,400,5,13,0,0,398,401,3,50,25,
-		0,399,401,3,44,22,0,400,398,1,0,0,0,400,399,1,0,0,0,401,403,1,0,0,0,402,
-		394,1,0,0,0,402,403,1,0,0,0,403,51,1,0,0,0,404,419,5,51,0,0,405,406,5,
-		37,0,0,406,411,5,51,0,0,407,408,5,43,0,0,408,410,5,51,0,0,409,407,1,0,
-		0,0,410,413,1,0,0,0,411,409,1,0,0,0,411,412,1,0,0,0,412,415,1,0,0,0,413,
-		411,1,0,0,0,414,416,5,43,0,0,415,414,1,0,0,0,415,416,1,0,0,0,416,417,1,
-		0,0,0,417,419,5,38,0,0,418,404,1,0,0,0,418,405,1,0,0,0,419,53,1,0,0,0,
-		420,421,6,27,-1,0,421,422,7,3,0,0,422,427,3,54,27,8,423,424,5,18,0,0,424,
-		427,3,54,27,4,425,427,3,56,28,0,426,420,1,0,0,0,426,423,1,0,0,0,426,425,
-		1,0,0,0,427,462,1,0,0,0,428,429,10,9,0,0,429,430,5,23,0,0,430,461,3,54,
-		27,9,431,432,10,7,0,0,432,433,7,4,0,0,433,461,3,54,27,8,434,435,10,6,0,
-		0,435,436,7,3,0,0,436,461,3,54,27,7,437,438,10,5,0,0,438,439,7,5,0,0,439,
-		461,3,54,27,6,440,441,10,3,0,0,441,442,5,16,0,0,442,461,3,54,27,4,443,
-		444,10,2,0,0,444,445,5,17,0,0,445,461,3,54,27,3,446,447,10,12,0,0,447,
-		449,5,37,0,0,448,450,3,58,29,0,449,448,1,0,0,0,449,450,1,0,0,0,450,451,
-		1,0,0,0,451,461,5,38,0,0,452,453,10,11,0,0,453,454,5,39,0,0,454,455,3,
-		62,31,0,455,456,5,40,0,0,456,461,1,0,0,0,457,458,10,10,0,0,458,459,5,48,
-		0,0,459,461,5,51,0,0,460,428,1,0,0,0,460,431,1,0,0,0,460,434,1,0,0,0,460,
-		437,1,0,0,0,460,440,1,0,0,0,460,443,1,0,0,0,460,446,1,0,0,0,460,452,1,
-		0,0,0,460,457,1,0,0,0,461,464,1,0,0,0,462,460,1,0,0,0,462,463,1,0,0,0,
-		463,55,1,0,0,0,464,462,1,0,0,0,465,502,5,51,0,0,466,502,5,50,0,0,467,502,
-		5,49,0,0,468,502,5,52,0,0,469,502,7,6,0,0,470,502,5,21,0,0,471,483,5,37,
-		0,0,472,477,3,54,27,0,473,474,5,43,0,0,474,476,3,54,27,0,475,473,1,0,0,
-		0,476,479,1,0,0,0,477,475,1,0,0,0,477,478,1,0,0,0,478,481,1,0,0,0,479,
-		477,1,0,0,0,480,482,5,43,0,0,481,480,1,0,0,0,481,482,1,0,0,0,482,484,1,
-		0,0,0,483,472,1,0,0,0,483,484,1,0,0,0,484,485,1,0,0,0,485,502,5,38,0,0,
-		486,498,5,39,0,0,487,492,3,54,27,0,488,489,5,43,0,0,489,491,3,54,27,0,
-		490,488,1,0,0,0,491,494,1,0,0,0,492,490,1,0,0,0,492,493,1,0,0,0,493,496,
-		1,0,0,0,494,492,1,0,0,0,495,497,5,43,0,0,496,495,1,0,0,0,496,497,1,0,0,
-		0,497,499,1,0,0,0,498,487,1,0,0,0,498,499,1,0,0,0,499,500,1,0,0,0,500,
-		502,5,40,0,0,501,465,1,0,0,0,501,466,1,0,0,0,501,467,1,0,0,0,501,468,1,
-		0,0,0,501,469,1,0,0,0,501,470,1,0,0,0,501,471,1,0,0,0,501,486,1,0,0,0,
-		502,57,1,0,0,0,503,508,3,60,30,0,504,505,5,43,0,0,505,507,3,60,30,0,506,
-		504,1,0,0,0,507,510,1,0,0,0,508,506,1,0,0,0,508,509,1,0,0,0,509,512,1,
-		0,0,0,510,508,1,0,0,0,511,513,5,43,0,0,512,511,1,0,0,0,512,513,1,0,0,0,
-		513,59,1,0,0,0,514,515,5,51,0,0,515,517,5,44,0,0,516,514,1,0,0,0,516,517,
-		1,0,0,0,517,518,1,0,0,0,518,519,3,54,27,0,519,61,1,0,0,0,520,525,3,64,
-		32,0,521,522,5,43,0,0,522,524,3,64,32,0,523,521,1,0,0,0,524,527,1,0,0,
-		0,525,523,1,0,0,0,525,526,1,0,0,0,526,529,1,0,0,0,527,525,1,0,0,0,528,
-		530,5,43,0,0,529,528,1,0,0,0,529,530,1,0,0,0,530,63,1,0,0,0,531,547,5,
-		46,0,0,532,534,3,54,27,0,533,532,1,0,0,0,533,534,1,0,0,0,534,535,1,0,0,
-		0,535,537,5,44,0,0,536,538,3,54,27,0,537,536,1,0,0,0,537,538,1,0,0,0,538,
-		543,1,0,0,0,539,541,5,44,0,0,540,542,3,54,27,0,541,540,1,0,0,0,541,542,
-		1,0,0,0,542,544,1,0,0,0,543,539,1,0,0,0,543,544,1,0,0,0,544,547,1,0,0,
-		0,545,547,3,54,27,0,546,531,1,0,0,0,546,533,1,0,0,0,546,545,1,0,0,0,547,
-		65,1,0,0,0,74,69,76,82,85,90,102,111,120,132,136,143,161,168,174,177,182,
-		195,200,207,213,216,221,229,236,243,251,256,261,273,282,284,289,292,300,
-		304,308,315,319,324,333,340,346,349,354,372,381,386,394,400,402,411,415,
-		418,426,449,460,462,477,481,483,492,496,498,501,508,512,516,525,529,533,
-		537,541,543,546
+		1,27,1,27,1,27,3,27,410,8,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,27,1,
+		27,5,27,421,8,27,10,27,12,27,424,9,27,1,28,1,28,1,28,5,28,429,8,28,10,
+		28,12,28,432,9,28,1,28,3,28,435,8,28,1,29,1,29,3,29,439,8,29,1,29,1,29,
+		1,30,1,30,1,30,5,30,446,8,30,10,30,12,30,449,9,30,1,30,3,30,452,8,30,1,
+		31,1,31,3,31,456,8,31,1,31,1,31,3,31,460,8,31,1,31,1,31,3,31,464,8,31,
+		3,31,466,8,31,1,31,3,31,469,8,31,1,31,0,1,54,32,0,2,4,6,8,10,12,14,16,
+		18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62,0,
+		7,2,0,45,45,54,54,3,0,43,43,45,45,54,54,1,0,6,7,1,0,31,32,1,0,19,20,1,
+		0,33,36,1,0,24,29,526,0,70,1,0,0,0,2,75,1,0,0,0,4,82,1,0,0,0,6,84,1,0,
+		0,0,8,87,1,0,0,0,10,96,1,0,0,0,12,107,1,0,0,0,14,118,1,0,0,0,16,125,1,
+		0,0,0,18,130,1,0,0,0,20,144,1,0,0,0,22,147,1,0,0,0,24,149,1,0,0,0,26,164,
+		1,0,0,0,28,172,1,0,0,0,30,174,1,0,0,0,32,188,1,0,0,0,34,196,1,0,0,0,36,
+		208,1,0,0,0,38,251,1,0,0,0,40,253,1,0,0,0,42,267,1,0,0,0,44,269,1,0,0,
+		0,46,279,1,0,0,0,48,311,1,0,0,0,50,313,1,0,0,0,52,343,1,0,0,0,54,386,1,
+		0,0,0,56,425,1,0,0,0,58,438,1,0,0,0,60,442,1,0,0,0,62,468,1,0,0,0,64,65,
+		3,4,2,0,65,66,3,2,1,0,66,69,1,0,0,0,67,69,3,2,1,0,68,64,1,0,0,0,68,67,
+		1,0,0,0,69,72,1,0,0,0,70,68,1,0,0,0,70,71,1,0,0,0,71,73,1,0,0,0,72,70,
+		1,0,0,0,73,74,5,0,0,1,74,1,1,0,0,0,75,76,7,0,0,0,76,3,1,0,0,0,77,83,3,
+		6,3,0,78,83,3,8,4,0,79,83,3,10,5,0,80,83,3,16,8,0,81,83,3,18,9,0,82,77,
+		1,0,0,0,82,78,1,0,0,0,82,79,1,0,0,0,82,80,1,0,0,0,82,81,1,0,0,0,83,5,1,
+		0,0,0,84,85,5,1,0,0,85,86,5,52,0,0,86,7,1,0,0,0,87,88,5,2,0,0,88,91,5,
+		51,0,0,89,90,5,44,0,0,90,92,3,38,19,0,91,89,1,0,0,0,91,92,1,0,0,0,92,93,
+		1,0,0,0,93,94,5,30,0,0,94,95,3,54,27,0,95,9,1,0,0,0,96,97,5,3,0,0,97,98,
+		5,51,0,0,98,100,5,37,0,0,99,101,3,12,6,0,100,99,1,0,0,0,100,101,1,0,0,
+		0,101,102,1,0,0,0,102,103,5,38,0,0,103,104,5,41,0,0,104,105,3,26,13,0,
+		105,106,5,42,0,0,106,11,1,0,0,0,107,112,3,14,7,0,108,109,5,43,0,0,109,
+		111,3,14,7,0,110,108,1,0,0,0,111,114,1,0,0,0,112,110,1,0,0,0,112,113,1,
+		0,0,0,113,116,1,0,0,0,114,112,1,0,0,0,115,117,5,43,0,0,116,115,1,0,0,0,
+		116,117,1,0,0,0,117,13,1,0,0,0,118,119,5,51,0,0,119,120,5,44,0,0,120,123,
+		3,38,19,0,121,122,5,30,0,0,122,124,3,54,27,0,123,121,1,0,0,0,123,124,1,
+		0,0,0,124,15,1,0,0,0,125,126,5,4,0,0,126,127,5,51,0,0,127,128,5,30,0,0,
+		128,129,3,54,27,0,129,17,1,0,0,0,130,131,5,5,0,0,131,132,5,51,0,0,132,
+		133,5,10,0,0,133,134,5,51,0,0,134,135,5,41,0,0,135,136,3,20,10,0,136,137,
+		5,42,0,0,137,19,1,0,0,0,138,139,3,24,12,0,139,140,3,22,11,0,140,143,1,
+		0,0,0,141,143,3,22,11,0,142,138,1,0,0,0,142,141,1,0,0,0,143,146,1,0,0,
+		0,144,142,1,0,0,0,144,145,1,0,0,0,145,21,1,0,0,0,146,144,1,0,0,0,147,148,
+		7,1,0,0,148,23,1,0,0,0,149,156,5,51,0,0,150,151,5,44,0,0,151,157,3,54,
+		27,0,152,153,5,41,0,0,153,154,3,20,10,0,154,155,5,42,0,0,155,157,1,0,0,
+		0,156,150,1,0,0,0,156,152,1,0,0,0,157,25,1,0,0,0,158,159,3,28,14,0,159,
+		160,3,2,1,0,160,163,1,0,0,0,161,163,3,2,1,0,162,158,1,0,0,0,162,161,1,
+		0,0,0,163,166,1,0,0,0,164,162,1,0,0,0,164,165,1,0,0,0,165,27,1,0,0,0,166,
+		164,1,0,0,0,167,173,3,30,15,0,168,173,3,32,16,0,169,173,3,8,4,0,170,173,
+		3,34,17,0,171,173,3,36,18,0,172,167,1,0,0,0,172,168,1,0,0,0,172,169,1,
+		0,0,0,172,170,1,0,0,0,172,171,1,0,0,0,173,29,1,0,0,0,174,175,5,51,0,0,
+		175,176,5,30,0,0,176,177,5,51,0,0,177,179,5,37,0,0,178,180,3,56,28,0,179,
+		178,1,0,0,0,179,180,1,0,0,0,180,181,1,0,0,0,181,186,5,38,0,0,182,183,5,
+		39,0,0,183,184,3,54,27,0,184,185,5,40,0,0,185,187,1,0,0,0,186,182,1,0,
+		0,0,186,187,1,0,0,0,187,31,1,0,0,0,188,189,7,2,0,0,189,190,5,51,0,0,190,
+		191,5,44,0,0,191,194,3,38,19,0,192,193,5,30,0,0,193,195,3,54,27,0,194,
+		192,1,0,0,0,194,195,1,0,0,0,195,33,1,0,0,0,196,197,5,8,0,0,197,199,5,37,
+		0,0,198,200,3,12,6,0,199,198,1,0,0,0,199,200,1,0,0,0,200,201,1,0,0,0,201,
+		204,5,38,0,0,202,203,5,22,0,0,203,205,3,38,19,0,204,202,1,0,0,0,204,205,
+		1,0,0,0,205,206,1,0,0,0,206,207,3,44,22,0,207,35,1,0,0,0,208,209,5,12,
+		0,0,209,210,3,54,27,0,210,211,5,41,0,0,211,212,3,26,13,0,212,227,5,42,
+		0,0,213,215,5,54,0,0,214,213,1,0,0,0,215,218,1,0,0,0,216,214,1,0,0,0,216,
+		217,1,0,0,0,217,219,1,0,0,0,218,216,1,0,0,0,219,225,5,13,0,0,220,226,3,
+		36,18,0,221,222,5,41,0,0,222,223,3,26,13,0,223,224,5,42,0,0,224,226,1,
+		0,0,0,225,220,1,0,0,0,225,221,1,0,0,0,226,228,1,0,0,0,227,216,1,0,0,0,
+		227,228,1,0,0,0,228,37,1,0,0,0,229,235,5,51,0,0,230,232,5,39,0,0,231,233,
+		3,40,20,0,232,231,1,0,0,0,232,233,1,0,0,0,233,234,1,0,0,0,234,236,5,40,
+		0,0,235,230,1,0,0,0,235,236,1,0,0,0,236,252,1,0,0,0,237,238,5,37,0,0,238,
+		243,3,38,19,0,239,240,5,43,0,0,240,242,3,38,19,0,241,239,1,0,0,0,242,245,
+		1,0,0,0,243,241,1,0,0,0,243,244,1,0,0,0,244,247,1,0,0,0,245,243,1,0,0,
+		0,246,248,5,43,0,0,247,246,1,0,0,0,247,248,1,0,0,0,248,249,1,0,0,0,249,
+		250,5,38,0,0,250,252,1,0,0,0,251,229,1,0,0,0,251,237,1,0,0,0,252,39,1,
+		0,0,0,253,258,3,42,21,0,254,255,5,43,0,0,255,257,3,42,21,0,256,254,1,0,
+		0,0,257,260,1,0,0,0,258,256,1,0,0,0,258,259,1,0,0,0,259,262,1,0,0,0,260,
+		258,1,0,0,0,261,263,5,43,0,0,262,261,1,0,0,0,262,263,1,0,0,0,263,41,1,
+		0,0,0,264,265,5,33,0,0,265,268,5,51,0,0,266,268,3,54,27,0,267,264,1,0,
+		0,0,267,266,1,0,0,0,268,43,1,0,0,0,269,270,5,41,0,0,270,271,3,46,23,0,
+		271,272,5,42,0,0,272,45,1,0,0,0,273,274,3,48,24,0,274,275,3,2,1,0,275,
+		278,1,0,0,0,276,278,3,2,1,0,277,273,1,0,0,0,277,276,1,0,0,0,278,281,1,
+		0,0,0,279,277,1,0,0,0,279,280,1,0,0,0,280,47,1,0,0,0,281,279,1,0,0,0,282,
+		283,5,9,0,0,283,284,3,52,26,0,284,285,5,30,0,0,285,286,3,54,27,0,286,312,
+		1,0,0,0,287,288,3,52,26,0,288,289,5,30,0,0,289,290,3,54,27,0,290,312,1,
+		0,0,0,291,292,5,10,0,0,292,293,5,51,0,0,293,294,5,11,0,0,294,297,3,54,
+		27,0,295,296,5,47,0,0,296,298,3,54,27,0,297,295,1,0,0,0,297,298,1,0,0,
+		0,298,299,1,0,0,0,299,300,3,44,22,0,300,312,1,0,0,0,301,312,3,50,25,0,
+		302,303,5,14,0,0,303,306,3,54,27,0,304,305,5,43,0,0,305,307,3,54,27,0,
+		306,304,1,0,0,0,306,307,1,0,0,0,307,312,1,0,0,0,308,309,5,15,0,0,309,312,
+		3,54,27,0,310,312,3,54,27,0,311,282,1,0,0,0,311,287,1,0,0,0,311,291,1,
+		0,0,0,311,301,1,0,0,0,311,302,1,0,0,0,311,308,1,0,0,0,311,310,1,0,0,0,
+		312,49,1,0,0,0,313,314,5,12,0,0,314,315,3,54,27,0,315,327,3,44,22,0,316,
+		318,5,54,0,0,317,316,1,0,0,0,318,321,1,0,0,0,319,317,1,0,0,0,319,320,1,
+		0,0,0,320,322,1,0,0,0,321,319,1,0,0,0,322,325,5,13,0,0,323,326,3,50,25,
+		0,324,326,3,44,22,0,325,323,1,0,0,0,325,324,1,0,0,0,326,328,1,0,0,0,327,
+		319,1,0,0,0,327,328,1,0,0,0,328,51,1,0,0,0,329,344,5,51,0,0,330,331,5,
+		37,0,0,331,336,5,51,0,0,332,333,5,43,0,0,333,335,5,51,0,0,334,332,1,0,
+		0,0,335,338,1,0,0,0,336,334,1,0,0,0,336,337,1,0,0,0,337,340,1,0,0,0,338,
+		336,1,0,0,0,339,341,5,43,0,0,340,339,1,0,0,0,340,341,1,0,0,0,341,342,1,
+		0,0,0,342,344,5,38,0,0,343,329,1,0,0,0,343,330,1,0,0,0,344,53,1,0,0,0,
+		345,346,6,27,-1,0,346,347,7,3,0,0,347,387,3,54,27,15,348,349,5,18,0,0,
+		349,387,3,54,27,11,350,387,5,51,0,0,351,387,5,50,0,0,352,387,5,49,0,0,
+		353,387,5,52,0,0,354,387,7,4,0,0,355,387,5,21,0,0,356,368,5,37,0,0,357,
+		362,3,54,27,0,358,359,5,43,0,0,359,361,3,54,27,0,360,358,1,0,0,0,361,364,
+		1,0,0,0,362,360,1,0,0,0,362,363,1,0,0,0,363,366,1,0,0,0,364,362,1,0,0,
+		0,365,367,5,43,0,0,366,365,1,0,0,0,366,367,1,0,0,0,367,369,1,0,0,0,368,
+		357,1,0,0,0,368,369,1,0,0,0,369,370,1,0,0,0,370,387,5,38,0,0,371,383,5,
+		39,0,0,372,377,3,54,27,0,373,374,5,43,0,0,374,376,3,54,27,0,375,373,1,
+		0,0,0,376,379,1,0,0,0,377,375,1,0,0,0,377,378,1,0,0,0,378,381,1,0,0,0,
+		379,377,1,0,0,0,380,382,5,43,0,0,381,380,1,0,0,0,381,382,1,0,0,0,382,384,
+		1,0,0,0,383,372,1,0,0,0,383,384,1,0,0,0,384,385,1,0,0,0,385,387,5,40,0,
+		0,386,345,1,0,0,0,386,348,1,0,0,0,386,350,1,0,0,0,386,351,1,0,0,0,386,
+		352,1,0,0,0,386,353,1,0,0,0,386,354,1,0,0,0,386,355,1,0,0,0,386,356,1,
+		0,0,0,386,371,1,0,0,0,387,422,1,0,0,0,388,389,10,16,0,0,389,390,5,23,0,
+		0,390,421,3,54,27,16,391,392,10,14,0,0,392,393,7,5,0,0,393,421,3,54,27,
+		15,394,395,10,13,0,0,395,396,7,3,0,0,396,421,3,54,27,14,397,398,10,12,
+		0,0,398,399,7,6,0,0,399,421,3,54,27,13,400,401,10,10,0,0,401,402,5,16,
+		0,0,402,421,3,54,27,11,403,404,10,9,0,0,404,405,5,17,0,0,405,421,3,54,
+		27,10,406,407,10,19,0,0,407,409,5,37,0,0,408,410,3,56,28,0,409,408,1,0,
+		0,0,409,410,1,0,0,0,410,411,1,0,0,0,411,421,5,38,0,0,412,413,10,18,0,0,
+		413,414,5,39,0,0,414,415,3,60,30,0,415,416,5,40,0,0,416,421,1,0,0,0,417,
+		418,10,17,0,0,418,419,5,48,0,0,419,421,5,51,0,0,420,388,1,0,0,0,420,391,
+		1,0,0,0,420,394,1,0,0,0,420,397,1,0,0,0,420,400,1,0,0,0,420,403,1,0,0,
+		0,420,406,1,0,0,0,420,412,1,0,0,0,420,417,1,0,0,0,421,424,1,0,0,0,422,
+		420,1,0,0,0,422,423,1,0,0,0,423,55,1,0,0,0,424,422,1,0,0,0,425,430,3,58,
+		29,0,426,427,5,43,0,0,427,429,3,58,29,0,428,426,1,0,0,0,429,432,1,0,0,
+		0,430,428,1,0,0,0,430,431,1,0,0,0,431,434,1,0,0,0,432,430,1,0,0,0,433,
+		435,5,43,0,0,434,433,1,0,0,0,434,435,1,0,0,0,435,57,1,0,0,0,436,437,5,
+		51,0,0,437,439,5,44,0,0,438,436,1,0,0,0,438,439,1,0,0,0,439,440,1,0,0,
+		0,440,441,3,54,27,0,441,59,1,0,0,0,442,447,3,62,31,0,443,444,5,43,0,0,
+		444,446,3,62,31,0,445,443,1,0,0,0,446,449,1,0,0,0,447,445,1,0,0,0,447,
+		448,1,0,0,0,448,451,1,0,0,0,449,447,1,0,0,0,450,452,5,43,0,0,451,450,1,
+		0,0,0,451,452,1,0,0,0,452,61,1,0,0,0,453,469,5,46,0,0,454,456,3,54,27,
+		0,455,454,1,0,0,0,455,456,1,0,0,0,456,457,1,0,0,0,457,459,5,44,0,0,458,
+		460,3,54,27,0,459,458,1,0,0,0,459,460,1,0,0,0,460,465,1,0,0,0,461,463,
+		5,44,0,0,462,464,3,54,27,0,463,462,1,0,0,0,463,464,1,0,0,0,464,466,1,0,
+		0,0,465,461,1,0,0,0,465,466,1,0,0,0,466,469,1,0,0,0,467,469,3,54,27,0,
+		468,453,1,0,0,0,468,455,1,0,0,0,468,467,1,0,0,0,469,63,1,0,0,0,61,68,70,
+		82,91,100,112,116,123,142,144,156,162,164,172,179,186,194,199,204,216,
+		225,227,232,235,243,247,251,258,262,267,277,279,297,306,311,319,325,327,
+		336,340,343,362,366,368,377,381,383,386,409,420,422,430,434,438,447,451,
+		455,459,463,465,468
 	};
 
 	public static readonly ATN _ATN =
