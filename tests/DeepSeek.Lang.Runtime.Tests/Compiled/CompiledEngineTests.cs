@@ -20,6 +20,9 @@ public class CompiledEngineTests
         { "deepseek_moe_16b.dsk", "model Small = DeepSeekMoEForCausalLM(vocab: 64, d: 32, n_layers: 3, first_k_dense: 1, heads: 4, ffn: 48, moe_ffn: 16, experts: 6, shared: 2, top_k: 3)", "B=2,T=5" },
         { "deepseek_v3.dsk", "model Small = DeepSeekV3ForCausalLM(vocab: 64, d: 32, n_layers: 3, first_k_dense: 1, heads: 4, q_lora_rank: 16, kv_lora_rank: 8, qk_nope_head_dim: 8, qk_rope_head_dim: 4, v_head_dim: 8, ffn: 48, moe_ffn: 16, experts: 8, shared: 1, top_k: 2, routed_scale: 2.5)", "B=2,T=5" },
         { "megatron_gpt.dsk", "model Small = MegatronGPT(64, 16, d: 32, n_layers: 2, heads: 4)", "B=2,T=8" },
+        { "cross_modal_attention.dsk", "model Small = CrossModalAttention(text_dim: 24, vision_dim: 40, d: 32, heads: 4)", "B=2,S=5,P=7" },
+        { "sparse_moe.dsk", "model Small = SparseMoE(d: 16, hidden: 32, experts: 4, top_k: 2)", "B=2,T=9" },
+        { "fraud_gcn.dsk", "model Small = FraudDetector(features: 12, hidden: 16)", "N=20,E=60" },
     };
 
     [Theory]
