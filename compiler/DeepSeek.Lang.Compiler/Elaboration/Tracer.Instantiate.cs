@@ -262,10 +262,18 @@ internal sealed partial class Tracer
                 }
             }
         }
-        int expected = name switch { "normal" or "constant" => 1, "uniform" => 2, _ => 0 };
-        if (args.Count != expected && !(name is "xavier" or "kaiming" && args.Count <= 1))
+        // normal(std) or normal(mean, std); uniform(lo, hi); constant(v); xavier may take a gain.
+        var (least, most, form) = name switch
         {
-            Error(DiagnosticDescriptors.ArgumentCount, init, $"{name} takes {expected} argument{(expected == 1 ? "" : "s")}, got {args.Count}");
+            "normal" => (1, 2, "normal(std) or normal(mean, std)"),
+            "uniform" => (2, 2, "uniform(lo, hi)"),
+            "constant" => (1, 1, "constant(value)"),
+            "xavier" => (0, 1, "xavier or xavier(gain)"),
+            _ => (0, 0, name),
+        };
+        if (args.Count < least || args.Count > most)
+        {
+            Error(DiagnosticDescriptors.ArgumentCount, init, $"{name} takes {(least == most ? least.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{least} or {most}")} argument{(most == 1 ? "" : "s")}, got {args.Count}: write {form}");
             return null;
         }
         return new Initializer(name, args.ToImmutable());
