@@ -33,9 +33,9 @@ public sealed class Binder
         var plans = new List<PlanSymbol>();
         foreach (var tree in userTrees) binder.Declare(tree, isPrelude: false, modules, consts, models, plans, userDefined);
 
-        binder.CheckRecursion(modules);
+        var recursive = binder.CheckRecursion(modules);
         return new ProgramSymbols(modules.ToImmutableDictionary(StringComparer.Ordinal), consts.ToImmutableDictionary(StringComparer.Ordinal),
-            models.ToImmutableArray(), plans.ToImmutableArray());
+            models.ToImmutableArray(), plans.ToImmutableArray(), recursive);
     }
 
     private void Declare(
@@ -198,8 +198,9 @@ public sealed class Binder
     }
 
     /// <summary>A module that contains itself (directly or through others) would instantiate forever.</summary>
-    private void CheckRecursion(Dictionary<string, ModuleSymbol> modules)
+    private ImmutableHashSet<string> CheckRecursion(Dictionary<string, ModuleSymbol> modules)
     {
+        var onCycle = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
         var path = new List<(string Module, SubmoduleDeclaration? Via)>();
 
@@ -217,6 +218,7 @@ public sealed class Binder
                     if (start < 0) names = new[] { m.Name, child.Name };
                     _diagnostics.Report(DiagnosticDescriptors.ModuleRecursion, new Location(m.Source, sub.Module.Span),
                         $"module {child.Name} contains itself: {string.Join(" -> ", names)}");
+                    foreach (var n in names) onCycle.Add(n);
                     continue;
                 }
                 if (s == 2) continue;
@@ -229,5 +231,16 @@ public sealed class Binder
 
         foreach (var m in modules.Values.OrderBy(m => m.Source.Path, StringComparer.Ordinal).ThenBy(m => m.NameSpan.Start))
             if (!state.ContainsKey(m.Name)) Visit(m);
+
+        // Modules that contain a recursive one cannot be instantiated either.
+        bool grew = true;
+        while (grew)
+        {
+            grew = false;
+            foreach (var m in modules.Values)
+                if (!onCycle.Contains(m.Name) && AllMembers(m.Syntax.Body).OfType<SubmoduleDeclaration>().Any(s => onCycle.Contains(s.Module.Text)))
+                    grew |= onCycle.Add(m.Name);
+        }
+        return onCycle.ToImmutable();
     }
 }

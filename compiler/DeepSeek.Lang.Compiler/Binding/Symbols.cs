@@ -124,13 +124,18 @@ public sealed class ProgramSymbols
         ImmutableDictionary<string, ModuleSymbol> modules,
         ImmutableDictionary<string, ConstSymbol> consts,
         ImmutableArray<ModelSymbol> models,
-        ImmutableArray<PlanSymbol> plans)
+        ImmutableArray<PlanSymbol> plans,
+        ImmutableHashSet<string> recursive)
     {
         Modules = modules;
         Consts = consts;
         Models = models;
         Plans = plans;
+        Recursive = recursive;
     }
+
+    /// <summary>Modules on a cycle of sub-modules (reported by the binder; never instantiated).</summary>
+    public ImmutableHashSet<string> Recursive { get; }
 
     public ImmutableDictionary<string, ModuleSymbol> Modules { get; }
 

@@ -249,8 +249,11 @@ internal sealed partial class Tracer
         var y = CallModule(expert, ImmutableArray.Create<Val>(input), ImmutableArray<(Identifier, Val)>.Empty, ImmutableArray.Create(argument), call);
         if (y is ErrorVal) return null;
         if (y is TensorVal t && DimEquality.Same(t.Type, input.Type)) return t;
-        Report(DeepSeek.Lang.Compiler.Diagnostics.DiagnosticDescriptors.ShapeMismatch, At(argument),
-            $"experts must map their tokens {input.Type} to the same shape, but {expert.Path} ({expert.Module.Name}) returns {(y is TensorVal yt ? yt.Type.ToString() : y.Describe())}");
+        var got = y is TensorVal yt ? yt.Type : null;
+        var message = got != null && got.Rank == 2 && input.Type.Rank == 2 && got.DType == input.Type.DType && DimEquality.Same(got.Shape[0], input.Type.Shape[0])
+            ? $"experts must map [rows, {input.Type.Shape[1]}] to [rows, {input.Type.Shape[1]}], but {expert.Path} ({expert.Module.Name}) returns [rows, {got.Shape[1]}]"
+            : $"experts must map their tokens {input.Type} to the same shape, but {expert.Path} ({expert.Module.Name}) returns {got?.ToString() ?? y.Describe()}";
+        Report(DeepSeek.Lang.Compiler.Diagnostics.DiagnosticDescriptors.ShapeMismatch, At(argument), message);
         return null;
     }
 }

@@ -46,6 +46,8 @@ internal sealed partial class Tracer
     /// <summary>Makes an instance: binds its parameters, then evaluates its members in order.</summary>
     private ModuleInstance? Instantiate(ModuleSymbol module, string path, ImmutableArray<KeyValuePair<string, Val>> arguments, ModuleInstance? parent, Location site)
     {
+        // The binder has reported modules that contain themselves; instantiating one would not end.
+        if (Symbols.Recursive.Contains(module.Name)) return null;
         if (++_depth > MaxModuleDepth)
         {
             _depth--;
@@ -170,7 +172,10 @@ internal sealed partial class Tracer
         var kind = t.Kind == TensorKind.Param ? WeightKind.Param : WeightKind.Buffer;
         if (t.Type is not TensorTypeSyntax typeSyntax)
         {
-            Error(DiagnosticDescriptors.UnknownType, t.Type, $"a {(kind == WeightKind.Param ? "param" : "buffer")} needs a tensor type such as f32[{(t.Type is NamedTypeSyntax n ? n.Name.Text : "d")}]");
+            var what = kind == WeightKind.Param ? "param" : "buffer";
+            Error(DiagnosticDescriptors.UnknownType, t.Type, t.Type is NamedTypeSyntax n && DTypes.TryParse(n.Name.Text, out _)
+                ? $"a {what} needs a shape: {n.Name.Text}[d, ...] ({n.Name.Text}[] for a scalar)"
+                : $"a {what} needs a tensor type such as f32[d]");
             instance.SetMember(t.Name.Text, ErrorVal.Instance);
             return;
         }
@@ -180,6 +185,16 @@ internal sealed partial class Tracer
             : EvaluateInitializer(t.Init, body);
         if (type == null || init == null)
         {
+            instance.SetMember(t.Name.Text, ErrorVal.Instance);
+            return;
+        }
+        try
+        {
+            _ = type.Shape.ElementCount * Dim.Const(type.DType.ByteSize());
+        }
+        catch (DimOverflowException)
+        {
+            Error(DiagnosticDescriptors.SizeTooLarge, t.Type, $"{t.Name.Text} would have {string.Join(" × ", type.Shape.Dims)} elements, more than 64 bits can count");
             instance.SetMember(t.Name.Text, ErrorVal.Instance);
             return;
         }

@@ -467,7 +467,7 @@ internal sealed partial class Tracer
             case BoolVal { Value: false }:
                 {
                     var message = a.Message != null && Eval(a.Message, scope) is StringVal { Value: { } m } ? m : SyntaxPrinter.Print(a.Condition);
-                    Error(DiagnosticDescriptors.AssertionFailed, a.Condition, message);
+                    Error(DiagnosticDescriptors.AssertionFailed, a.Condition, $"assertion failed: {message}");
                     break;
                 }
             case BoolVal or ErrorVal:
