@@ -9,6 +9,7 @@ using DeepSeek.Lang.Runtime.Tensors;
 using DeepSeek.Lang.Runtime.Weights;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
+using static DeepSeek.Lang.Runtime.Tests.OrtUtil;
 using static DeepSeek.Lang.Runtime.Tests.TestUtil;
 
 namespace DeepSeek.Lang.Runtime.Tests;
@@ -534,12 +535,6 @@ public sealed class OnnxAgreementTests
         return result.Model!;
     }
 
-    private static InferenceSession Session(byte[] model)
-    {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-        return new InferenceSession(model, options);
-    }
-
     /// <summary>Exports the compiled graph (dims left symbolic unless bound) and compares ORT with eager on the elaborated one.</summary>
     private void Agree(string source, string model, Dictionary<string, long> dims, string? label = null)
     {
@@ -626,30 +621,6 @@ public sealed class OnnxAgreementTests
         actual.Length == 0 && expected.Length == 0 ? 0 : TestUtil.RelativeError(actual, expected);
 
     private static double RelativeError((double[] Values, long[] Shape) a, (double[] Values, long[] Shape) b) => RelativeError(a.Values, b.Values);
-
-    private static OrtValue ToOrt(Tensor t)
-    {
-        var shape = t.Shape.ToArray();
-        return t.DType switch
-        {
-            DType.F32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), shape),
-            DType.F64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<double>(), shape),
-            DType.I64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
-            DType.I32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<int>(), shape),
-            DType.Bool => OrtValue.CreateTensorValueFromMemory(t.AsSpan<byte>().ToArray().Select(b => b != 0).ToArray(), shape),
-            _ => throw new NotSupportedException($"no ORT input for {t.TypeText()}"),
-        };
-    }
-
-    private static double[] FromOrt(OrtValue v, DType dtype) => dtype switch
-    {
-        DType.F32 => v.GetTensorDataAsSpan<float>().ToArray().Select(x => (double)x).ToArray(),
-        DType.F64 => v.GetTensorDataAsSpan<double>().ToArray(),
-        DType.I64 => v.GetTensorDataAsSpan<long>().ToArray().Select(x => (double)x).ToArray(),
-        DType.I32 => v.GetTensorDataAsSpan<int>().ToArray().Select(x => (double)x).ToArray(),
-        DType.Bool => v.GetTensorDataAsSpan<bool>().ToArray().Select(x => x ? 1.0 : 0.0).ToArray(),
-        _ => throw new NotSupportedException($"no ORT output for {dtype.Name()}"),
-    };
 
     // ------------------------------------------------------------------ onnx.checker
 
