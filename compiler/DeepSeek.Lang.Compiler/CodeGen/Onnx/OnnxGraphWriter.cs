@@ -266,7 +266,9 @@ internal sealed partial class OnnxGraphWriter
         long count = shape.Aggregate(1L, (p, d) => p * d);
         if (count <= 8 && (dtype == DType.I64 || dtype.IsFloat()))
         {
-            var values = OnnxTypes.Decode(dtype, data).Select(v => v.ToString("R", CultureInfo.InvariantCulture));
+            var values = OnnxTypes.Decode(dtype, data).Select(v => dtype == DType.F64
+                ? v.ToString("R", CultureInfo.InvariantCulture)
+                : ((float)v).ToString(CultureInfo.InvariantCulture));
             var text = string.Join(",", values);
             return shape.Length == 0 ? $"const/{dtype.Name()}:{text}" : $"const/{dtype.Name()}[{text}]";
         }

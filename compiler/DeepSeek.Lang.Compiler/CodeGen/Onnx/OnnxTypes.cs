@@ -22,10 +22,11 @@ internal static class OnnxTypes
 
     /// <summary>
     /// Values as the runtime stores them: floats rounded to nearest even, integers truncated toward zero
-    /// (NaN gives 0, saturating to 64 bits, then wrapped to the width), bool is <c>v != 0</c>.
+    /// (NaN gives 0, saturating to 64 bits, then wrapped to the width), bool is <c>v != 0</c> (NaN is true).
     /// </summary>
     public static byte[] Encode(DType dtype, IReadOnlyList<double> values)
     {
+        if (dtype == DType.Bool) return values.Select(v => v != 0 ? (byte)1 : (byte)0).ToArray();
         if (!dtype.IsFloat()) return EncodeInt64(dtype, values.Select(ToInt64).ToArray());
         int size = dtype.ByteSize();
         var bytes = new byte[values.Count * size];
@@ -96,12 +97,21 @@ internal static class OnnxTypes
         return (long)Math.Truncate(v);
     }
 
-    /// <summary>bfloat16 (the upper half of a binary32) rounded to nearest even from the float value; NaN stays a quiet NaN.</summary>
-    private static ushort ToBFloat16(double v)
+    /// <summary>
+    /// bfloat16 (the upper half of a binary32) rounded to nearest even directly from the double, as the
+    /// runtime's BFloat16 does (no double rounding through float); NaN is a quiet NaN, overflow infinity.
+    /// </summary>
+    private static ushort ToBFloat16(double value)
     {
-        uint bits = BitConverter.SingleToUInt32Bits((float)v);
-        if (float.IsNaN((float)v)) return (ushort)((bits >> 16) | 0x40);
-        uint rounding = 0x7FFF + ((bits >> 16) & 1);
-        return (ushort)((bits + rounding) >> 16);
+        bool negative = BitConverter.DoubleToInt64Bits(value) < 0;
+        if (double.IsNaN(value)) return negative ? (ushort)0xFFC0 : (ushort)0x7FC0;
+        if (value == 0) return negative ? (ushort)0x8000 : (ushort)0;
+        if (double.IsInfinity(value)) return value > 0 ? (ushort)0x7F80 : (ushort)0xFF80;
+        double a = Math.Abs(value);
+        int scale = Math.Max(Math.ILogB(a), -126) - 7;
+        double r = Math.ScaleB(Math.Round(Math.ScaleB(a, -scale), MidpointRounding.ToEven), scale);
+        float f = r >= 3.4028236692093846e38 ? float.PositiveInfinity : (float)r;
+        var bits = (ushort)(BitConverter.SingleToUInt32Bits(f) >> 16);
+        return negative ? (ushort)(bits | 0x8000) : bits;
     }
 }
