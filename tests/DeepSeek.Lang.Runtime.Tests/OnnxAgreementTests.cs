@@ -123,6 +123,27 @@ public sealed class OnnxAgreementTests
         Assert.True(RelativeError(dropping, capacity) > 0.05);
     }
 
+    private const string Losses = """
+        // A mixture with the Switch balance loss as a second output, and builtins written in .dsk.
+        module MoeWithLoss(d: int, experts: int) {
+          gate = Linear(d, experts, bias: false)
+          experts = SwiGLU(d, 2 * d)[experts]
+          forward(x: f32[B, T, d], labels: i64[B, T]) -> (f32[B, T, d], f32[], f32[B, T]) {
+            let h = x.reshape(B * T, d)
+            let logits = gate(h)
+            let y = route(h, logits, experts, top_k: 2, capacity: 1.0).reshape(B, T, d)
+            let scores = log_softmax(y, axis: -1)
+            let picked = gather(scores, labels[..., None] % d, axis: -1).squeeze(-1)
+            let z = where(picked > -2.0, picked, logsumexp(y, axis: -1)) + dropout(x.flatten(1).mean(axis: -1), 0.1)[:, None]
+            return (y.permute(1, 0, 2).transpose(0, 1), balance_loss(logits, 2), clamp(pow(abs(z), 1.5), max: 4.0))
+          }
+        }
+        model MoeWithLoss = MoeWithLoss(d: 8, experts: 4)
+        """;
+
+    [Fact]
+    public void TupleOutputsWithABalanceLossAgree() => Agree(Losses, "MoeWithLoss", Dims(("B", 2), ("T", 3)));
+
     // ------------------------------------------------------------------ attention
 
     private const string Attentions = """
