@@ -565,7 +565,7 @@ public sealed class OnnxAgreementTests
     public void ADimNoInputGivesIsADiagnostic()
     {
         var graph = IrParser.Parse("""
-            graph G(y: f32[T + 1]) {
+            graph G(y: f32[T * T]) {
               %0 = arange() {dtype=i64, start=<0>, stop=<T>, step=1} : i64[T]
               output output = %0
             }
@@ -574,7 +574,23 @@ public sealed class OnnxAgreementTests
         Assert.Null(result.Model);
         var d = Assert.Single(result.Diagnostics);
         Assert.Equal("DSK4102", d.Code);
-        Assert.Contains("dimension T is not the size of an axis of any input", d.Message);
+        Assert.Contains("dimension T is not the size of an axis of any input, nor solvable from one", d.Message);
+    }
+
+    [Fact]
+    public void ADimGivenOnlyAsAnExpressionIsSolved()
+    {
+        // T from an axis of size 2 * T + 1 (y) and S from S - 3 (z), as the interpreter binds them.
+        var graph = IrParser.Parse("""
+            graph G(y: f32[2 * T + 1], z: f32[S - 3]) {
+              %0 = arange() {dtype=i64, start=<0>, stop=<T * S>, step=1} : i64[T * S]
+              %1 = full() {dtype=f32, shape=<S, T>, value=<T - S>} : f32[S, T]
+              output output0 = %0
+              output output1 = %1
+            }
+            """);
+        using var weights = WeightSet.Initialize(graph, 0);
+        Compare(graph, Export(graph, weights), weights, Dims(("T", 3), ("S", 5)), "solved");
     }
 
     [Fact]

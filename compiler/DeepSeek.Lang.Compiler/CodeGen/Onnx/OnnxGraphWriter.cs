@@ -335,7 +335,10 @@ internal sealed partial class OnnxGraphWriter
         return o.Kind == OpaqueKind.Modulo ? mod : Emit1("Div", Emit1("Sub", n, mod), d);
     }
 
-    /// <summary>A symbolic dimension: the size of the first input axis that is exactly that name.</summary>
+    /// <summary>
+    /// A symbolic dimension: the size of the first input axis that is exactly that name, or else solved
+    /// from an axis whose size is linear in it alone (<c>2 * T + 1</c>), as the runtime's DimBinder does.
+    /// </summary>
     private string Symbol(string name)
     {
         foreach (var input in _graph.Inputs)
@@ -344,9 +347,23 @@ internal sealed partial class OnnxGraphWriter
             for (int axis = 0; axis < dims.Length; axis++)
                 if (dims[axis].IsVariable(out var n) && n == name) return AxisSize(_names[input.Value], axis);
         }
+        foreach (var input in _graph.Inputs)
+        {
+            var dims = input.Value.Type.Shape.Dims;
+            for (int axis = 0; axis < dims.Length; axis++)
+            {
+                var d = dims[axis];
+                if (d.Degree != 1 || d.HasOpaqueParts || d.Variables.Count != 1 || d.Variables[0] != name) continue;
+                long a = d.Terms.First(t => t.Monomial.Degree == 1).Coefficient;
+                long b = d.Terms.Where(t => t.Monomial.Degree == 0).Sum(t => t.Coefficient);
+                var size = AxisSize(_names[input.Value], axis);
+                if (b != 0) size = Emit1("Sub", size, I64s(b));
+                return a == 1 ? size : Emit1("Div", size, I64s(a));
+            }
+        }
         if (_reportedDims.Add(name))
             Report(D.OnnxUnboundDimension, _node?.Origin ?? GraphLocation, _graph.Name,
-                $"dimension {name} is not the size of an axis of any input, so the exported graph cannot compute it; bind it (dskc compile --dim {name}=VALUE)");
+                $"dimension {name} is not the size of an axis of any input, nor solvable from one, so the exported graph cannot compute it; bind it (dskc compile --dim {name}=VALUE)");
         return I64s(1);
     }
 
