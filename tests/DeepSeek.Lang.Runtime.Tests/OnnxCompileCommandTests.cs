@@ -30,6 +30,12 @@ public sealed class OnnxCompileCommandTests : IDisposable
           }
         }
 
+        module Heads() {
+          forward(q: f32[B, H, T, 8], k: f32[B, 2, T, 8]) -> f32[B, H, T, 8] {
+            return attention(q, k, k)
+          }
+        }
+
         module Noisy(d: int) {
           forward(x: f32[2, d]) -> f32[2, d] {
             return x + randn([2, d], seed: 7)
@@ -39,6 +45,7 @@ public sealed class OnnxCompileCommandTests : IDisposable
         model Fraud = FraudDetector()
         model Tiny = Lm(vocab: 11, d: 4)
         model Noise = Noisy(d: 3)
+        model Gqa = Heads()
         """;
 
     private readonly string _dir = TempDir("onnx-cli");
@@ -162,8 +169,23 @@ public sealed class OnnxCompileCommandTests : IDisposable
     {
         var (exit, _, error) = Dskc("compile", Dsk, "--model", "Noise", "--emit", "onnx", "-o", _dir);
         Assert.Equal(1, exit);
-        Assert.Contains("models.dsk(21,16): error DSK4101: cannot export randn", error);
+        Assert.Contains("models.dsk(27,16): error DSK4101: cannot export randn", error);
         Assert.Contains("error DSK4101: cannot export randn", error);
         Assert.False(File.Exists(Path.Combine(_dir, "Noise.onnx")));
+    }
+
+    [Fact]
+    public void AReportThatCannotCountWithUnboundDimsIsAnErrorNotACrash()
+    {
+        // Regression: the report counts unbound dims as 1, and H = 1 query head over 2 kv heads is ill-typed;
+        // this threw IrTypeException out of dskc compile. Bound, the model compiles and exports.
+        var (exit, _, error) = Dskc("compile", Dsk, "--model", "Gqa", "--emit", "onnx", "-o", _dir);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("dskc: error DSK4002: model Gqa: the report counts unbound dims as 1, and B = 1, H = 1, T = 1 makes the graph ill-typed", error);
+        Assert.Contains("2 key/value heads do not divide 1 query heads", error);
+        Assert.Contains("bind the dims it needs with --dim NAME=VALUE", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(0, Dskc("compile", Dsk, "--model", "Gqa", "--emit", "onnx", "--dim", "H=4", "-o", _dir).Exit);
+        Assert.True(File.Exists(Path.Combine(_dir, "Gqa.onnx")));
     }
 }
