@@ -472,6 +472,20 @@ public sealed class OnnxAgreementTests
               output output6 = %lw
             }
             """, Tolerance },
+        { "attention masks", """
+            graph G(q: f32[2, 4, 3, 8], k: f32[2, 2, 4, 8], v: f32[2, 2, 4, 5], kv: f32[2, 4, 5, 8]) {
+              %0 = constant() {dtype=bool, shape=<3, 4>, values=[1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]} : bool[3, 4]
+              %1 = attention(%q, %k, %v, %0) : f32[2, 4, 3, 5]
+              %2 = constant() {dtype=f32, shape=<2, 1, 3, 4>, values=[0.0, -inf, 1.0, 0.5, -inf, -inf, -inf, -inf, 0.0, 0.0, -2.0, 3.0, -inf, -inf, -inf, 0.0, 1.0, 1.0, 1.0, 1.0, -inf, 2.0, -inf, -inf]} : f32[2, 1, 3, 4]
+              %3 = attention(%q, %k, %v, %2) {scale=0.5} : f32[2, 4, 3, 5]
+              %4 = attention(%q, %k, %v, %0) {causal=true} : f32[2, 4, 3, 5]
+              %5 = attention(%kv, %q, %q) {causal=true} : f32[2, 4, 5, 8]
+              output output0 = %1
+              output output1 = %3
+              output output2 = %4
+              output output3 = %5
+            }
+            """, Tolerance },
         { "half precision", """
             graph G(x: f32[4, 8]) {
               param w: f32[8, 3] = normal(0.5)
