@@ -100,9 +100,9 @@ internal sealed partial class OnnxGraphWriter
             IrVersion = OnnxExporter.IrVersion,
             ProducerName = _options.ProducerName,
             ProducerVersion = _options.ProducerVersion ?? typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0",
-            DocString = _options.DocString ?? "",
             Graph = _proto,
         };
+        if (_options.DocString != null) model.DocString = _options.DocString;
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxExporter.Opset });
         if (_options.Metadata != null)
             foreach (var kv in _options.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
