@@ -188,4 +188,15 @@ public sealed class OnnxCompileCommandTests : IDisposable
         Assert.Equal(0, Dskc("compile", Dsk, "--model", "Gqa", "--emit", "onnx", "--dim", "H=4", "-o", _dir).Exit);
         Assert.True(File.Exists(Path.Combine(_dir, "Gqa.onnx")));
     }
+
+    [Fact]
+    public void AModelPast2GiBIsRefusedBeforeAnyWeightIsMade()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (exit, _, error) = Dskc("compile", Path.Combine(RepoRoot, "examples", "mixtral_8x7b.dsk"), "--model", "Mixtral8x7B", "--emit", "onnx", "-o", _dir);
+        Assert.Equal(1, exit);
+        Assert.Contains("error DSK4103: cannot export model Mixtral8x7B to ONNX: its weights take 186,811,170,816 bytes", error);
+        Assert.False(File.Exists(Path.Combine(_dir, "Mixtral8x7B.onnx")));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");   // 46.7e9 weights were not initialised
+    }
 }
