@@ -779,20 +779,10 @@ public sealed class OnnxAgreementTests
 
     // ------------------------------------------------------------------ onnx.checker
 
-    private const string Python = "/usr/bin/python3";
-    private static readonly Lazy<string?> CheckerMissing = new(FindChecker);
-
-    private static string? FindChecker()
-    {
-        if (!File.Exists(Python)) return $"{Python} is not installed";
-        var (exit, _, error) = Py("import onnx.checker");
-        return exit == 0 ? null : $"Python's onnx is not installed (apt-get install python3-onnx): {error.Trim().Split('\n').Last()}";
-    }
-
     /// <summary>onnx.checker.check_model with full_check (strict shape inference); skipped, with a message, without python3-onnx.</summary>
     private void Check(byte[] model, string label)
     {
-        if (CheckerMissing.Value is { } why)
+        if (OnnxChecker.Missing is { } why)
         {
             _log.WriteLine($"onnx.checker skipped: {why}");
             return;
@@ -801,8 +791,7 @@ public sealed class OnnxAgreementTests
         File.WriteAllBytes(path, model);
         try
         {
-            var (exit, _, error) = Py("import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", path);
-            if (exit == 0) return;
+            if (OnnxChecker.Check(path) is not { } error) return;
             var kept = Path.Combine(Path.GetTempPath(), $"onnx-tests-rejected-{label}.onnx");
             File.Copy(path, kept, true);
             Assert.Fail($"onnx.checker rejects {label} (kept as {kept}): {error}");
@@ -811,18 +800,5 @@ public sealed class OnnxAgreementTests
         {
             File.Delete(path);
         }
-    }
-
-    private static (int Exit, string Out, string Err) Py(string code, params string[] args)
-    {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(code);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
     }
 }
