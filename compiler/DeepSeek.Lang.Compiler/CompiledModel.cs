@@ -62,7 +62,19 @@ public sealed class CompiledModel
         {
             graph = Optimizer.Apply(new Specialization(dims), graph);
             graph = new Optimizer().Run(graph);
-            var report = ModelReport.Create(model.Name, graph, dims);
+            ModelReport report;
+            try
+            {
+                report = ModelReport.Create(model.Name, graph, dims);
+            }
+            catch (IrTypeException e)
+            {
+                // The report counts unbound dims as 1, which a graph may not allow (H query heads over 2 kv heads).
+                var unbound = graph.SymbolicDims.OrderBy(d => d, StringComparer.Ordinal).ToList();
+                return (null, elaborated.Diagnostics, new CommandError(DiagnosticDescriptors.NonPositiveShape,
+                    $"model {model.Name}: the report counts unbound dims as 1, and {string.Join(", ", unbound.Select(d => d + " = 1"))} makes the graph ill-typed ({e.Message}); " +
+                    "bind the dims it needs with --dim NAME=VALUE"));
+            }
             return (new CompiledModel(model, graph, report, dims), elaborated.Diagnostics, null);
         }
         catch (SpecializationException e)

@@ -195,6 +195,20 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownEmitKind =
         Error("DSK4003", "Unknown output kind", "{0}");
 
+    // DSK41xx: ONNX export (CodeGen/Onnx).
+
+    public static readonly DiagnosticDescriptor OnnxUnsupportedOp =
+        Error("DSK4101", "Operation cannot be exported to ONNX", "cannot export {0} to ONNX: {1}");
+
+    public static readonly DiagnosticDescriptor OnnxUnboundDimension =
+        Error("DSK4102", "Dimension cannot be computed in ONNX", "cannot export model {0} to ONNX: {1}");
+
+    public static readonly DiagnosticDescriptor OnnxModelTooLarge =
+        Error("DSK4103", "ONNX model too large", "cannot export model {0} to ONNX: {1}");
+
+    public static readonly DiagnosticDescriptor OnnxWeightData =
+        Error("DSK4104", "Weight data does not fit the model", "cannot export model {0} to ONNX: {1}");
+
     // ---------------------------------------------------------------- DSK9xxx internal
 
     public static readonly DiagnosticDescriptor InternalError =
