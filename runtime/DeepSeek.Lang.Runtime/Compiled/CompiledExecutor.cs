@@ -186,7 +186,10 @@ public sealed unsafe class CompiledExecutor : IDisposable
     }
 
     /// <summary>Runs the plan on named inputs (types must match the graph's exactly).</summary>
-    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, null);
+
+    /// <summary>Runs the plan and adds the time each step takes to <paramref name="profile"/> (when given).</summary>
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, ExecutionProfile? profile)
     {
         var state = new ExecutionState(_slotCount);
         foreach (var input in _graph.Inputs)
@@ -218,7 +221,9 @@ public sealed unsafe class CompiledExecutor : IDisposable
         {
             for (int i = 0; i < _steps.Length; i++)
             {
+                long start = profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                 _steps[i].Run(state);
+                if (profile != null) profile.Add(_steps[i].Group, _steps[i].Kind, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 foreach (var slot in _freeAfter[i])
                 {
                     if (state.Owned[slot] is not { } t) continue;
@@ -294,12 +299,17 @@ public sealed unsafe class CompiledExecutor : IDisposable
 
         public KernelGroup Group { get; }
 
+        /// <summary>How the step runs, for profiles: generated, gemm, attention, fast or library.</summary>
+        public abstract string Kind { get; }
+
         public abstract void Run(ExecutionState state);
     }
 
     /// <summary>A generated kernel: buffer pointers gathered from slots, then one call.</summary>
     private sealed class GeneratedStep : Step
     {
+        public override string Kind => "generated";
+
         private readonly delegate*<nint*, long*, void> _kernel;
         private readonly int[] _slots;
         private readonly long[] _dims;
@@ -325,6 +335,8 @@ public sealed unsafe class CompiledExecutor : IDisposable
     /// </summary>
     private sealed class AttentionStep : Step
     {
+        public override string Kind => "attention";
+
         private readonly int _q, _k, _v, _o, _mask;
         private readonly long[] _qs, _ks, _vs, _os, _ms;
         private readonly int _b, _h, _hkv, _tq, _tk, _dh, _dv;
@@ -416,6 +428,8 @@ public sealed unsafe class CompiledExecutor : IDisposable
     /// <summary>Single library ops with a fast kernel that writes into the planned buffer.</summary>
     private sealed class FastStep : Step
     {
+        public override string Kind => "fast";
+
         private readonly Node _node;
         private readonly int[] _inputs;
         private readonly int[] _outputs;
@@ -509,6 +523,8 @@ public sealed unsafe class CompiledExecutor : IDisposable
     /// </summary>
     private sealed class LibraryStep : Step
     {
+        public override string Kind => "library";
+
         private readonly Dictionary<Value, int> _slots;
 
         public LibraryStep(KernelGroup group, Dictionary<Value, int> slots) : base(group)
