@@ -207,6 +207,23 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownEmitKind =
         Error("DSK4003", "Unknown output kind", "{0}");
 
+    // ---------------------------------------------------------------- DSK41xx the C# source generator
+
+    public static readonly DiagnosticDescriptor DuplicateModelClass =
+        Error("DSK4101", "Duplicate generated class", "model '{0}' would generate class {1}, which model '{2}' at {3} generates already; give one of them another name");
+
+    public static readonly DiagnosticDescriptor EmbeddedModelNotFound =
+        Error("DSK4102", "Embedded model not found", "[DskModel] on class {0}: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidEmbeddedModelClass =
+        Error("DSK4103", "Invalid [DskModel] class", "[DskModel] class {0}: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidNamespace =
+        Error("DSK4104", "Invalid namespace for generated models", "'{0}' is not a valid C# namespace for the generated model classes; set DskNamespace to one");
+
+    public static readonly DiagnosticDescriptor UnreadableAdditionalFile =
+        Error("DSK4105", "Unreadable .dsk file", "cannot read {0}");
+
     // ---------------------------------------------------------------- DSK9xxx internal
 
     public static readonly DiagnosticDescriptor InternalError =
