@@ -118,8 +118,12 @@ internal static class UnitCompiler
         return new DiagnosticInfo(d.Code, d.Title, true, message, at, EquatableArray<LocationInfo>.Empty);
     }
 
+    /// <summary>For tests: runs first in every compile, inside its error handling (so that a test can make a compile fail).</summary>
+    internal static Action<DskUnit>? BeforeCompile { get; set; }
+
     private static UnitResult CompileCore(DskUnit unit, CancellationToken ct)
     {
+        BeforeCompile?.Invoke(unit);
         if (unit.EntryText == null)
         {
             var d = DiagnosticDescriptors.UnreadableAdditionalFile;
