@@ -13,7 +13,7 @@ internal static class Names
     /// <summary>The members every generated class declares: a model with one of these names gets the class name <c>NameModel</c>.</summary>
     public static readonly IReadOnlyCollection<string> MemberNames = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Create", "Load", "Forward", "ParameterCount", "ParameterNames", "Weights", "Session", "Dispose", "Definition",
+        "Create", "Load", "Forward", "ParameterCount", "ParameterNames", "Weights", "Runner", "Dispose", "Definition",
     };
 
     /// <summary>

@@ -14,7 +14,8 @@ public class EscapingTests
     public static readonly string[] ModelNames =
     {
         "class", "namespace", "var", "record", "required", "file", "scoped", "partial", "dynamic", "value", "global",
-        "nameof", "async", "await", "field", "__arglist", "System", "Forward", "Create", "Dispose", "lower_case", "_x",
+        "nameof", "async", "await", "field", "__arglist", "System", "Forward", "Create", "Dispose", "Load", "Runner", "Weights",
+        "ParameterCount", "ParameterNames", "Definition", "lower_case", "_x",
     };
 
     private static string Hostile()
@@ -43,7 +44,7 @@ public class EscapingTests
         Assert.Empty(run.CompileDiagnostics);
         foreach (var name in ModelNames)
         {
-            var expected = name is "Forward" or "Create" or "Dispose" ? name + "Model" : name;
+            var expected = Names.MemberNames.Contains(name) ? name + "Model" : name;
             Assert.True(run.Output.GetTypeByMetadataName("App." + expected) != null, $"no class App.{expected}");
         }
         var forward = run.Source("App.class.g.cs");
