@@ -75,7 +75,7 @@ public sealed class DskGenerator : IIncrementalGenerator
             .WithTrackingName(EmbeddedUnitsStep);
 
         var embeddedResults = embeddedUnits
-            .Select((unit, ct) => unit.Embedded!.Problem != null ? Rejected(unit) : UnitCompiler.Compile(unit, ct))
+            .Select((unit, ct) => unit.Embedded!.Problem != null && unit.Embedded.Failure == null ? Rejected(unit) : UnitCompiler.Compile(unit, ct))
             .WithTrackingName(EmbeddedCompileStep);
 
         context.RegisterSourceOutput(embeddedResults, EmitEmbeddedModel);

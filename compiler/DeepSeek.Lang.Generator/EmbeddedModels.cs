@@ -13,7 +13,23 @@ internal static class EmbeddedModels
 
     public static bool IsCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax;
 
+    /// <summary>Never throws, except to cancel: a failure is carried to the compile step, which reports DSK9999.</summary>
     public static EmbeddedRequest Read(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        try
+        {
+            return ReadCore(context, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var node = context.TargetNode;
+            var location = ToInfo(node.SyntaxTree.FilePath ?? "", node.SyntaxTree.GetText(ct), node.Span);
+            var name = node is ClassDeclarationSyntax c ? c.Identifier.Text : "?";
+            return new EmbeddedRequest(name, "", node.SyntaxTree.FilePath ?? "", null, null, null, location, null, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static EmbeddedRequest ReadCore(GeneratorAttributeSyntaxContext context, CancellationToken ct)
     {
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
         var symbol = (INamedTypeSymbol)context.TargetSymbol;

@@ -31,7 +31,8 @@ internal sealed record EmbeddedRequest(
     string? ModelName,
     string? Problem,
     LocationInfo ClassLocation,
-    PositionMap? Map);
+    PositionMap? Map,
+    string? Failure = null);
 
 /// <summary>
 /// One compilation the generator runs: an entry source and the files it may import (a superset of what
@@ -43,7 +44,8 @@ internal sealed record DskUnit(
     string Root,
     EquatableArray<DskFile> Files,
     string Namespace,
-    EmbeddedRequest? Embedded);
+    EmbeddedRequest? Embedded,
+    string? Failure = null);
 
 /// <summary>A location in a .dsk or C# file, as Roslyn wants it (0-based lines and columns).</summary>
 internal sealed record LocationInfo(string Path, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn)

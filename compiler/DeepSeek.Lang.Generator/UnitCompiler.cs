@@ -27,6 +27,18 @@ internal static class UnitCompiler
     /// <summary>The unit for one .dsk AdditionalFile: the file and every file it may import.</summary>
     public static DskUnit ForFile(DskFile file, EquatableArray<DskFile> all, GeneratorOptions options)
     {
+        try
+        {
+            return ForFileCore(file, all, options);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new DskUnit(file.Path, file.Text, "/", EquatableArray<DskFile>.Empty, options.Namespace, null, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static DskUnit ForFileCore(DskFile file, EquatableArray<DskFile> all, GeneratorOptions options)
+    {
         var fs = new MemoryFileSystem("/");
         var entryFull = fs.GetFullPath(file.Path);
         var root = RootFor(fs, entryFull, options.ProjectDirectory);
@@ -35,6 +47,18 @@ internal static class UnitCompiler
 
     /// <summary>The unit for a [DskModel] class: its string, placed beside the C# file, and the .dsk files it may import.</summary>
     public static DskUnit ForEmbedded(EmbeddedRequest request, EquatableArray<DskFile> all, GeneratorOptions options)
+    {
+        try
+        {
+            return ForEmbeddedCore(request, all, options);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new DskUnit(request.FilePath, request.Source, "/", EquatableArray<DskFile>.Empty, request.Namespace, request, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static DskUnit ForEmbeddedCore(EmbeddedRequest request, EquatableArray<DskFile> all, GeneratorOptions options)
     {
         var fs = new MemoryFileSystem("/");
         string directory = request.FilePath.Length > 0 ? PathText.Directory(fs.GetFullPath(request.FilePath))
@@ -90,6 +114,8 @@ internal static class UnitCompiler
     /// <summary>Compiles a unit. Never throws, except to cancel: an internal failure becomes DSK9999.</summary>
     public static UnitResult Compile(DskUnit unit, CancellationToken cancellationToken)
     {
+        // A failure in an earlier step (building the unit, reading the attribute) was carried here.
+        if ((unit.Failure ?? unit.Embedded?.Failure) is { } failure) return Failure(unit, failure);
         try
         {
             return CompileCore(unit, cancellationToken);
@@ -104,18 +130,21 @@ internal static class UnitCompiler
         }
     }
 
-    public static UnitResult Failure(DskUnit unit, Exception e)
+    public static UnitResult Failure(DskUnit unit, Exception e) => Failure(unit, $"{e.GetType().Name}: {e.Message}");
+
+    private static UnitResult Failure(DskUnit unit, string what)
     {
         var at = unit.Embedded?.ClassLocation ?? new LocationInfo(unit.EntryPath, 0, 0, 0, 0, 0, 0);
         return new UnitResult(unit.Namespace, EquatableArray<ModelInfo>.Empty,
-            new[] { InternalError(e, at) }.ToEquatableArray(), "", EquatableArray<EmbeddedSource>.Empty, unit.Embedded);
+            new[] { InternalError(what, at) }.ToEquatableArray(), "", EquatableArray<EmbeddedSource>.Empty, unit.Embedded);
     }
 
-    public static DiagnosticInfo InternalError(Exception e, LocationInfo? at)
+    public static DiagnosticInfo InternalError(Exception e, LocationInfo? at) => InternalError($"{e.GetType().Name}: {e.Message}", at);
+
+    private static DiagnosticInfo InternalError(string what, LocationInfo? at)
     {
         var d = DiagnosticDescriptors.InternalError;
-        var message = d.Format(new object?[] { $"{e.GetType().Name}: {e.Message}" });
-        return new DiagnosticInfo(d.Code, d.Title, true, message, at, EquatableArray<LocationInfo>.Empty);
+        return new DiagnosticInfo(d.Code, d.Title, true, d.Format(new object?[] { what }), at, EquatableArray<LocationInfo>.Empty);
     }
 
     /// <summary>For tests: runs first in every compile, inside its error handling (so that a test can make a compile fail).</summary>
