@@ -150,7 +150,7 @@ internal static class ClassWriter
         else
         {
             var elements = model.Outputs.Select((o, k) => (Name: TupleName(o.Name, k), o.Type)).ToList();
-            w.Line($"/// <returns>The outputs, each a new tensor that the caller owns and disposes: {string.Join(", ", elements.Select(e => $"<c>{Names.Xml(e.Name)}: {Names.Xml(e.Type)}</c>"))}.</returns>");
+            w.Line($"/// <returns>The outputs, each a new tensor that the caller owns and disposes: {string.Join(", ", elements.Select(e => $"<c>{Names.Xml(Names.Plain(e.Name))}: {Names.Xml(e.Type)}</c>"))}.</returns>");
             w.Line($"/// <exception cref=\"{Rt}.RuntimeError\">An input's dtype or shape does not fit; the message names the input, the expected and the actual type.</exception>");
             var tuple = "(" + string.Join(", ", elements.Select(e => $"{TensorType} {e.Name}")) + ")";
             w.Line($"public {tuple} Forward({signature})");
@@ -172,12 +172,9 @@ internal static class ClassWriter
         return w.ToString();
     }
 
-    /// <summary>Tuple element names: the graph's output names (<c>output0</c>, <c>output1</c>…), made safe.</summary>
-    private static string TupleName(string name, int index)
-    {
-        var id = Names.Identifier(name);
-        return id.StartsWith("@", StringComparison.Ordinal) || id.StartsWith("Item", StringComparison.Ordinal) ? "output" + index.ToString(CultureInfo.InvariantCulture) : id;
-    }
+    /// <summary>Tuple element names: the names returned in .dsk, or <c>output0</c>, <c>output1</c>…, as C# identifiers.</summary>
+    private static string TupleName(string name, int index) =>
+        name.Length == 0 ? "output" + index.ToString(CultureInfo.InvariantCulture) : Names.Identifier(name);
 
     private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -208,7 +208,7 @@ internal static class UnitCompiler
             ct.ThrowIfCancellationRequested();
             var graph = compilation.GetModel(model).Graph;
             if (graph == null) continue;
-            models.Add(Describe(model, graph, mapper, Relative(fs.GetFullPath(model.Source.Path), root)));
+            models.Add(Describe(model, graph, mapper, Relative(fs.GetFullPath(model.Source.Path), root), OutputNames(compilation, model, graph.Outputs.Length)));
         }
 
         var embedded = new List<EmbeddedSource>();
@@ -240,7 +240,37 @@ internal static class UnitCompiler
     private static string Declares(List<string> models) =>
         models.Count == 0 ? "it declares none" : "it declares " + string.Join(", ", models);
 
-    private static ModelInfo Describe(Compiler.Binding.ModelSymbol model, Graph graph, LocationMapper mapper, string displayPath)
+    private static readonly HashSet<string> ReservedTupleNames = new(StringComparer.Ordinal)
+    {
+        "Rest", "ToString", "GetHashCode", "Equals", "CompareTo", "GetType", "MemberwiseClone", "Finalize",
+    };
+
+    /// <summary>
+    /// Names for the elements of a tuple result: the names in the forward's <c>return (a, b)</c> when it is
+    /// the body's last statement and no <c>if</c> or <c>for</c> could return something else; otherwise, and for
+    /// an element that is not a plain name, <c>output0</c>, <c>output1</c>… (the graph's output names).
+    /// </summary>
+    private static string[] OutputNames(Compilation compilation, Compiler.Binding.ModelSymbol model, int count)
+    {
+        var names = Enumerable.Range(0, count).Select(k => "output" + k.ToString(CultureInfo.InvariantCulture)).ToArray();
+        if (count < 2) return names;
+        if (model.Syntax.Value is not Compiler.Syntax.CallExpression { Callee: Compiler.Syntax.NameExpression callee }) return names;
+        if (!compilation.Symbols.Modules.TryGetValue(callee.Name.Text, out var module) || module.Forward is not { } forward) return names;
+        var statements = forward.Body.Statements;
+        if (statements.Length == 0 || statements[statements.Length - 1] is not Compiler.Syntax.ReturnStatement { Value: Compiler.Syntax.TupleExpression tuple }) return names;
+        if (statements.Any(st => st is Compiler.Syntax.IfStatement or Compiler.Syntax.ForStatement) || tuple.Elements.Length != count) return names;
+        var used = new HashSet<string>(names, StringComparer.Ordinal);
+        for (int k = 0; k < count; k++)
+        {
+            if (tuple.Elements[k] is not Compiler.Syntax.NameExpression name) continue;
+            var text = name.Name.Text;
+            if (ReservedTupleNames.Contains(text) || text.StartsWith("Item", StringComparison.Ordinal) || !used.Add(text)) continue;
+            names[k] = text;
+        }
+        return names;
+    }
+
+    private static ModelInfo Describe(Compiler.Binding.ModelSymbol model, Graph graph, LocationMapper mapper, string displayPath, string[] outputNames)
     {
         long parameters = 0;
         long buffers = 0;
@@ -266,7 +296,7 @@ internal static class UnitCompiler
             displayPath,
             mapper.Map(model.Location),
             graph.Inputs.Select(i => new TensorInfo(i.Name, i.Value.Type.ToString())).ToEquatableArray(),
-            graph.Outputs.Select(o => new TensorInfo(o.Name, o.Value.Type.ToString())).ToEquatableArray(),
+            graph.Outputs.Select((o, k) => new TensorInfo(outputNames[k], o.Value.Type.ToString())).ToEquatableArray(),
             parameters,
             names.Count,
             buffers,

@@ -51,7 +51,8 @@ public class GeneratedCodeTests
         Assert.Contains("/// <returns><c>f32[N, 2]</c>", fraud, StringComparison.Ordinal);
 
         var score = run.Source("App.Score.g.cs");
-        Assert.Contains("public (global::DeepSeek.Lang.Runtime.Tensors.Tensor output0, global::DeepSeek.Lang.Runtime.Tensors.Tensor output1) Forward(", score, StringComparison.Ordinal);
+        // Tuple elements are named as returned (`return (s, s.sum())`): a plain name keeps its name, an expression gets outputK.
+        Assert.Contains("public (global::DeepSeek.Lang.Runtime.Tensors.Tensor s, global::DeepSeek.Lang.Runtime.Tensors.Tensor output1) Forward(", score, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -121,6 +122,37 @@ public class GeneratedCodeTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Tuple_element_names_come_from_the_return_when_it_is_plain()
+    {
+        const string Source = """
+            module Two(d: int) {
+              a = Linear(d, d)
+              forward(x: f32[N, d]) -> (f32[N, d], f32[N, d], f32[N, d], f32[N, d]) {
+                let event = a(x)
+                let Rest = relu(event)
+                let Item2 = event
+                return (event, Rest, Item2, event)
+              }
+            }
+            module Branchy(d: int, flip: bool = false) {
+              forward(x: f32[N, d]) -> (f32[N, d], f32[N, d]) {
+                let a = x
+                let b = x * 2
+                if flip { return (b, a) }
+                return (a, b)
+              }
+            }
+            model T = Two(2)
+            model U = Branchy(2)
+            """;
+        var run = GeneratorHarness.Generate(new[] { ($"{GeneratorHarness.ProjectDir}/two.dsk", Source) });
+        Assert.Empty(run.CompileDiagnostics);
+        const string T = "global::DeepSeek.Lang.Runtime.Tensors.Tensor";
+        Assert.Contains($"public ({T} @event, {T} output1, {T} output2, {T} output3) Forward(", run.Source("App.T.g.cs"), StringComparison.Ordinal);
+        Assert.Contains($"public ({T} output0, {T} output1) Forward(", run.Source("App.U.g.cs"), StringComparison.Ordinal);
     }
 
     [Fact]
