@@ -209,6 +209,23 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OnnxWeightData =
         Error("DSK4104", "Weight data does not fit the model", "cannot export model {0} to ONNX: {1}");
 
+    // ---------------------------------------------------------------- DSK42xx the C# source generator
+
+    public static readonly DiagnosticDescriptor DuplicateModelClass =
+        Error("DSK4201", "Duplicate generated class", "model '{0}' would generate class {1}, which model '{2}' at {3} generates already; give one of them another name");
+
+    public static readonly DiagnosticDescriptor EmbeddedModelNotFound =
+        Error("DSK4202", "Embedded model not found", "[DskModel] on class {0}: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidEmbeddedModelClass =
+        Error("DSK4203", "Invalid [DskModel] class", "[DskModel] class {0}: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidNamespace =
+        Error("DSK4204", "Invalid namespace for generated models", "'{0}' is not a valid C# namespace for the generated model classes; set DskNamespace to one");
+
+    public static readonly DiagnosticDescriptor UnreadableAdditionalFile =
+        Error("DSK4205", "Unreadable .dsk file", "cannot read {0}");
+
     // ---------------------------------------------------------------- DSK9xxx internal
 
     public static readonly DiagnosticDescriptor InternalError =
