@@ -18,6 +18,15 @@ public class DiagnosticTests
         """;
 
     [Fact]
+    public void Block_comments_are_comments()
+    {
+        var path = $"{GeneratorHarness.ProjectDir}/commented.dsk";
+        var run = GeneratorHarness.Generate(new[] { (path, "/* a block comment */ model M = Linear(2, 2) /* and\n another */\n") });
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Contains(run.HintNames, h => h.EndsWith("M.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_shape_error_is_a_Roslyn_error_at_the_dsk_line_and_column()
     {
         var path = $"{GeneratorHarness.ProjectDir}/bad.dsk";

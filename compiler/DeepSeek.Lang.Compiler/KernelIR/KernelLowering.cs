@@ -95,7 +95,8 @@ public sealed class KernelLowering
             var stmts = new List<KStmt>();
             var x = Prologue(stmts);
             stmts.Add(make(x, stmts));
-            return Nest(innerLoops, innerShape, stmts, vectorInner: true);
+            // Reduction loops are never the parallel one: their accumulators are shared.
+            return Nest(innerLoops, innerShape, stmts, vectorInner: true, parallelOuter: false);
         }
 
         KExpr Length() => length.IsConstant ? new KConst(length.ConstantValue!.Value, dtype) : new KDim(length, dtype);
@@ -393,13 +394,13 @@ public sealed class KernelLowering
     private static List<string> LoopVariables(int count, string prefix) =>
         Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToList();
 
-    /// <summary>Nested loops over a shape: the outermost parallel, the innermost vectorisable when asked.</summary>
-    private static ImmutableArray<KStmt> Nest(List<string> loops, Shape shape, List<KStmt> body, bool vectorInner)
+    /// <summary>Nested loops over a shape: the outermost parallel (unless told not), the innermost vectorisable when asked.</summary>
+    private static ImmutableArray<KStmt> Nest(List<string> loops, Shape shape, List<KStmt> body, bool vectorInner, bool parallelOuter = true)
     {
         var current = body.ToImmutableArray();
         for (int i = loops.Count - 1; i >= 0; i--)
         {
-            var kind = i == loops.Count - 1 && vectorInner ? LoopKind.Vector : i == 0 ? LoopKind.Parallel : LoopKind.Serial;
+            var kind = i == loops.Count - 1 && vectorInner ? LoopKind.Vector : i == 0 && parallelOuter ? LoopKind.Parallel : LoopKind.Serial;
             if (i == 0 && i == loops.Count - 1 && vectorInner) kind = LoopKind.Vector;
             current = ImmutableArray.Create<KStmt>(new KFor(loops[i], shape[i], kind, current));
         }

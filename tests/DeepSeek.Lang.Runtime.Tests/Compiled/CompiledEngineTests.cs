@@ -74,6 +74,26 @@ public class CompiledEngineTests
         AssertAgrees(graph, inputs, bound, 1e-4);
     }
 
+    [Theory]
+    [InlineData("x.sum()")]
+    [InlineData("(x * x).mean()")]
+    [InlineData("x.max()")]
+    public void A_reduction_to_a_scalar_runs_serially_and_agrees(string expression)
+    {
+        // A reduction over every axis has no row loop to parallelise: its loops must stay serial.
+        var source = $$"""
+            module M(d: int) {
+              forward(x: f32[N, d]) -> (f32[N, d], f32[]) {
+                return (x + 1.0, {{expression}})
+              }
+            }
+            model Small = M(40)
+            """;
+        var bound = new Dictionary<string, long> { ["N"] = 37 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        AssertAgrees(graph, inputs, bound, 1e-4);
+    }
+
     [Fact]
     public void A_matmul_takes_bias_activation_and_residual_as_its_epilogue()
     {

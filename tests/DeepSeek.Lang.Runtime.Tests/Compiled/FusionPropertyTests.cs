@@ -47,7 +47,7 @@ public class FusionPropertyTests
 
     /// <summary>
     /// Ops 0–4 unary, 5–7 binary with NumPy broadcasting among [R, C], [C] and [R, 1] values, 8 a
-    /// keepdim row reduction (sum, mean or max), 9 a softmax over rows. Magnitudes stay modest.
+    /// keepdim reduction (sum, mean or max) over rows or the whole tensor, 9 a softmax over rows. Magnitudes stay modest.
     /// </summary>
     private static Graph Build(Step[] steps)
     {
@@ -75,7 +75,8 @@ public class FusionPropertyTests
             else if (s.Op == 8 && a.Type.Rank == 2)
             {
                 var op = new[] { Ops.Sum, Ops.Mean, Ops.Max }[s.B % 3];
-                result = b.Apply(op, Attributes.Of(("axes", ImmutableArray.Create(1L)), ("keepdim", true)), a);
+                var axes = s.B % 6 < 3 ? ImmutableArray.Create(1L) : ImmutableArray.Create(0L, 1L); // a row, or the whole tensor
+                result = b.Apply(op, Attributes.Of(("axes", axes), ("keepdim", true)), a);
                 if (op == Ops.Sum) result = b.Apply(Ops.Tanh, result);
             }
             else

@@ -69,7 +69,18 @@ public static class CSharpKernelPrinter
                 Line($"nint p_{b.Name} = buffers[{i}];");
             }
             for (int i = 0; i < _kernel.Dims.Length; i++) Line($"long d_{_kernel.Dims[i]} = dims[{i}];");
-            foreach (var s in _kernel.Body) WriteStatement(s, outermost: true);
+            if (_kernel.Body.All(s => s is KFor))
+            {
+                // Each loop nest gets its own pointers (a parallel one inside its lambda).
+                foreach (var s in _kernel.Body) WriteStatement(s, outermost: true);
+            }
+            else
+            {
+                // Statements outside any loop (a reduction to a scalar stores after its loops): one
+                // scope, the pointers declared once, every loop serial.
+                Pointers();
+                foreach (var s in _kernel.Body) WriteStatement(s);
+            }
             _indent--;
             Line("}");
         }
@@ -145,6 +156,14 @@ public static class CSharpKernelPrinter
             Line("}");
         }
 
+        private static string Identity(ReduceOp op) => op switch
+        {
+            ReduceOp.Sum => "0f",
+            ReduceOp.Max => "float.NegativeInfinity",
+            ReduceOp.Min => "float.PositiveInfinity",
+            _ => throw new InvalidOperationException($"no identity for {op}"),
+        };
+
         // ------------------------------------------------------------------ vector loops
 
         /// <summary>f32 only; unit or zero strides in the loop variable; functions the vector math helpers have.</summary>
@@ -205,7 +224,9 @@ public static class CSharpKernelPrinter
                 Line("{");
                 _indent++;
                 var accs = f.Body.OfType<KAccumulate>().GroupBy(a => a.Name).Select(g => g.First()).ToList();
-                foreach (var a in accs) Line($"var {a.Name}_v = Vector{width}.Create({a.Name});");
+                // Lanes start at the operation's identity: the loop may run once per outer iteration, and
+                // the scalar accumulator already holds what earlier iterations added.
+                foreach (var a in accs) Line($"var {a.Name}_v = Vector{width}.Create({Identity(a.Op)});");
                 Line($"for (; {v} + {lanes} <= {n}; {v} += {lanes})");
                 Line("{");
                 _indent++;
