@@ -133,18 +133,13 @@ internal sealed partial class ReplSession : IDisposable
         _compilation = next;
         _known = new HashSet<string>(next.Diagnostics.Select(Key), StringComparer.Ordinal);
 
-        var lines = new List<string>();
-        foreach (var tree in sources.Trees)
+        var items = sources.Trees.SelectMany(t => t.Root.Items).ToList();
+        foreach (var item in items)
         {
-            foreach (var item in tree.Root.Items)
-            {
-                var line = Describe(item, previous);
-                if (line == null) continue;
-                lines.Add(line);
-                if (item is ModuleDeclaration or ConstDeclaration)
-                    Forget(item is ModuleDeclaration m ? m.Name.Text : ((ConstDeclaration)item).Name.Text);
-            }
+            if (item is ModuleDeclaration m) Forget(m.Name.Text);
+            else if (item is ConstDeclaration c) Forget(c.Name.Text);
         }
+        var lines = items.Select(item => Describe(item, previous)).OfType<string>().ToList();
         if (loaded != null) _out.WriteLine(lines.Count == 0 ? $"loaded {loaded}: it declares nothing" : $"loaded {loaded}");
         foreach (var line in lines) _out.WriteLine(loaded != null ? "  " + line : line);
         return true;
