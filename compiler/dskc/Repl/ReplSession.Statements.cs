@@ -107,6 +107,9 @@ internal sealed partial class ReplSession
                     break;
             }
         }
+        // A model the statement calls is a member made as the model is: Fraud(x, edges) runs the model.
+        foreach (var model in _compilation.Models.Where(m => Uses(m.Name) && !_variables.ContainsKey(m.Name)))
+            map.Add($"  {model.Name} = {SyntaxPrinter.Print(model.Syntax.Value)}\n");
         members(map);
         map.Add("  forward(" + string.Join(", ", inputs.Select(i => $"{i.Name}: {i.Tensor.TypeText()}")) + ") {\n");
         body(map);
@@ -138,8 +141,14 @@ internal sealed partial class ReplSession
     {
         if (d.Code != "DSK1001" || d.Message.Contains("did you mean", StringComparison.Ordinal) || d.Location.Span.Length == 0) return d;
         var name = d.Location.Source.Text.Substring(d.Location.Span.Start, d.Location.Span.Length);
-        var suggestion = Spelling.Suggest(name, _order.Concat(Dims.Keys));
-        return suggestion == null ? d : new Diagnostic(d.Descriptor, d.Location, d.Message + $"; did you mean '{suggestion}'?", d.Notes);
+        // One or two letters are a distance of one or two from any other short name: no guess there.
+        var candidates = _order.Concat(Dims.Keys).Where(c => name.Length >= 3 || string.Equals(c, name, StringComparison.OrdinalIgnoreCase));
+        var suggestion = Spelling.Suggest(name, candidates);
+        if (suggestion != null) return new Diagnostic(d.Descriptor, d.Location, d.Message + $"; did you mean '{suggestion}'?", d.Notes);
+        // B, T, N: a dim the statement expects to have a size.
+        if (name.Length <= 3 && name.All(char.IsAsciiLetterUpper))
+            return new Diagnostic(d.Descriptor, d.Location, d.Message + $"; to use {name} as a size, give it one with :dims {name}=...", d.Notes);
+        return d;
     }
 
     /// <summary>The value of an expression of the session (a constant's value), or null; nothing is printed.</summary>
@@ -192,10 +201,11 @@ internal sealed partial class ReplSession
         return true;
     }
 
-    private Tensor CreateWeight(Weight w)
+    /// <summary>A weight from its initializer and the session's seed; its random stream is named <paramref name="name"/> (by default its own name).</summary>
+    private Tensor CreateWeight(Weight w, string? name = null)
     {
         var shape = w.Value.Type.Shape.Dims.Select(d => d.ConstantValue ?? throw new ReplException($"weight {w.Name} has a symbolic size {d}")).ToArray();
-        return Initializers.Create(w.Name, w.Value.Type.DType, shape, w.Init, _options.Seed);
+        return Initializers.Create(name ?? w.Name, w.Value.Type.DType, shape, w.Init, _options.Seed);
     }
 
     // ------------------------------------------------------------------ other statements
@@ -364,6 +374,19 @@ internal sealed partial class ReplSession
                     t = CreateWeight(w);
                     instance.Weights.Set(w.Name, t);
                     renewed.Add(instance.Name);
+                }
+                set.Add(w.Name, t);
+            }
+            else if (dot > 0 && _compilation.Symbols.FindModel(w.Name[..dot]) != null)
+            {
+                // A model's weights are named as dskc run names them (without the model's name), so that
+                // Fraud(x, edges) here computes what dskc run computes with the same seed and inputs.
+                var model = w.Name[..dot];
+                if (!_modelWeights.TryGetValue(model, out var weights)) _modelWeights[model] = weights = new WeightSet();
+                if (!weights.TryGet(w.Name, out var t) || !Fits(t, w))
+                {
+                    t = CreateWeight(w, w.Name[(dot + 1)..]);
+                    weights.Set(w.Name, t);
                 }
                 set.Add(w.Name, t);
             }

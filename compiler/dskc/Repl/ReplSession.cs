@@ -7,6 +7,7 @@ using DeepSeek.Lang.Compiler.Imports;
 using DeepSeek.Lang.Compiler.Syntax;
 using DeepSeek.Lang.Compiler.Text;
 using DeepSeek.Lang.Runtime;
+using DeepSeek.Lang.Runtime.Weights;
 
 namespace DeepSeek.Lang.Cli.Repl;
 
@@ -32,6 +33,9 @@ internal sealed partial class ReplSession : IDisposable
     private readonly List<string> _order = new();
     private Compilation _compilation;
     private HashSet<string> _known = new(StringComparer.Ordinal);
+
+    // The weights of the models statements called, by model (made on first use; dropped when declarations change).
+    private readonly Dictionary<string, WeightSet> _modelWeights = new(StringComparer.Ordinal);
     private long _draws;
     private int _submissions;
 
@@ -95,6 +99,7 @@ internal sealed partial class ReplSession : IDisposable
     {
         foreach (var v in _variables.Values) v.Dispose();
         _variables.Clear();
+        DropModelWeights();
         _order.Clear();
     }
 
@@ -131,6 +136,7 @@ internal sealed partial class ReplSession : IDisposable
 
         var previous = _compilation;
         _compilation = next;
+        DropModelWeights();
         _known = new HashSet<string>(next.Diagnostics.Select(Key), StringComparer.Ordinal);
 
         var items = sources.Trees.SelectMany(t => t.Root.Items).ToList();
@@ -170,6 +176,12 @@ internal sealed partial class ReplSession : IDisposable
             default:
                 return null;
         }
+    }
+
+    private void DropModelWeights()
+    {
+        foreach (var w in _modelWeights.Values) w.Dispose();
+        _modelWeights.Clear();
     }
 
     private static string Replaces(string? what) => what == null ? "" : $" ({what})";

@@ -101,6 +101,27 @@ public sealed class ReplSessionTests
     }
 
     [Fact]
+    public void Calling_a_model_uses_the_weights_dskc_run_gives_it()
+    {
+        using var temp = new DeepSeek.Lang.Tests.TempFolder();
+        var path = temp.Write("w.dsk", "module W(d: int) {\n  a = Linear(d, 3)\n  forward(x: f32[N, d]) -> f32[3, d] { return a.weight }\n}\nmodel MW = W(4)\n");
+        var run = CliRunner.Run("run", path, "--dim", "N=1", "--engine", "eager", "--json", "--seed", "5");
+        Assert.Equal(0, run.ExitCode);
+        var first = System.Text.Json.JsonDocument.Parse(run.Out).RootElement.GetProperty("outputs")[0].GetProperty("first")
+            .EnumerateArray().Take(4).Select(v => v.GetDouble().ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture).PadLeft(7));
+        var (_, transcript) = Session($":load {path}\nMW(ones(1, 4))\n", "--no-echo", "--seed", "5");
+        Assert.Contains("[[" + string.Join(", ", first) + "],\n", transcript);
+    }
+
+    [Fact]
+    public void An_unknown_upper_case_name_is_taken_for_a_dim_without_a_size()
+    {
+        var (_, transcript) = Session("let n = 1\nzeros([B, 2])\n:dims B=3\nzeros([B, 2]).shape\n", "--no-echo");
+        Assert.Contains("error DSK1001: unknown name 'B'; to use B as a size, give it one with :dims B=...", transcript);
+        Assert.EndsWith("dims B=3\n(int, int) = (3, 2)\n", transcript);
+    }
+
+    [Fact]
     public void A_cancelled_statement_prints_cancelled_and_the_session_goes_on()
     {
         var output = new StringWriter { NewLine = "\n" };
