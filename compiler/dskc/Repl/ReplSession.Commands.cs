@@ -290,6 +290,8 @@ internal sealed partial class ReplSession
         if (unbound.Count > 0)
             throw new ReplException($":bench runs {name} at the :dims; set {string.Join(", ", unbound)} first, as in :dims {string.Join(" ", unbound.Select(d => d + "=4"))}");
 
+        CheckMemory(graph.Weights.Sum(w => Bytes(w, dims)) + graph.Inputs.Sum(i => Bytes(new Weight(i.Name, WeightKind.Buffer, i.Value, Initializer.Zeros), dims)),
+            $"{name}'s weights and inputs at {(dims.Count > 0 ? DimsText(dims) : "these sizes")}");
         var weights = new WeightSet();
         var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try

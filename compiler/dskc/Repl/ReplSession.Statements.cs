@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using DeepSeek.Lang.Compiler.Diagnostics;
 using DeepSeek.Lang.Compiler.Elaboration;
 using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Compiler.Syntax;
 using DeepSeek.Lang.Compiler.Text;
 using DeepSeek.Lang.Runtime.Eager;
@@ -182,9 +183,11 @@ internal sealed partial class ReplSession
                 return false;
         }
 
+        var own = elaborated.Graph!.Weights.Where(w => w.Name.StartsWith(member + ".", StringComparison.Ordinal)).ToList();
+        CheckMemory(own.Sum(w => Bytes(w)), $"the weights of {constructor}");
         var weights = new WeightSet();
         long parameters = 0;
-        foreach (var w in elaborated.Graph!.Weights.Where(w => w.Name.StartsWith(member + ".", StringComparison.Ordinal)))
+        foreach (var w in own)
         {
             weights.Add(w.Name, CreateWeight(w));
             if (w.Kind == WeightKind.Param) parameters += weights[w.Name].ElementCount;
@@ -199,6 +202,54 @@ internal sealed partial class ReplSession
         Replace(new InstanceVariable(name, module, constructor, weights));
         _out.WriteLine($"{name}: {line}");
         return true;
+    }
+
+    /// <summary>
+    /// How much memory the REPL lets the weights of one instance, model or benchmark take: half of what the
+    /// machine has, so that :bench Mixtral8x7B says it does not fit rather than swapping the machine to death.
+    /// </summary>
+    public static long MemoryBudget { get; set; } = Math.Max(1L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
+
+    /// <summary>Refuses to make tensors of <paramref name="bytes"/> in all when that is over <see cref="MemoryBudget"/>.</summary>
+    private static void CheckMemory(long bytes, string what)
+    {
+        if (bytes > MemoryBudget)
+            throw new ReplException($"{what} would take {Values.Bytes(bytes)} of memory; the REPL makes at most {Values.Bytes(MemoryBudget)} at once (half of this machine's memory)");
+    }
+
+    /// <summary>The most memory the eager interpreter holds at once for the values a graph computes (it frees each after its last use).</summary>
+    private static long PeakBytes(Graph graph)
+    {
+        var lastUse = new Dictionary<Value, int>();
+        for (int n = 0; n < graph.Nodes.Length; n++)
+            foreach (var v in graph.Nodes[n].Inputs) lastUse[v] = n;
+        foreach (var o in graph.Outputs) lastUse[o.Value] = int.MaxValue;
+        long live = 0, peak = 0;
+        for (int n = 0; n < graph.Nodes.Length; n++)
+        {
+            foreach (var o in graph.Nodes[n].Outputs) live = Saturate(live, Bytes(o));
+            peak = Math.Max(peak, live);
+            foreach (var o in graph.Nodes[n].Outputs)
+                if (!lastUse.TryGetValue(o, out var last) || last <= n) live -= Bytes(o);
+            foreach (var v in graph.Nodes[n].Inputs.Distinct())
+                if (lastUse[v] == n && graph.ProducerOf(v) != null) live -= Bytes(v);
+        }
+        return peak;
+    }
+
+    private static long Saturate(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    private static long Bytes(Weight w, IReadOnlyDictionary<string, long>? dims = null) => Bytes(w.Value, dims);
+
+    private static long Bytes(Value value, IReadOnlyDictionary<string, long>? dims = null)
+    {
+        long n = 1;
+        foreach (var d in value.Type.Shape.Dims)
+        {
+            long size = d.TryEvaluate(name => dims != null && dims.TryGetValue(name, out var v) ? v : null) ?? 0;
+            n = size > 0 && n > long.MaxValue / size ? long.MaxValue / 8 : n * size;
+        }
+        return n > long.MaxValue / 8 ? long.MaxValue : n * value.Type.DType.ByteSize();
     }
 
     /// <summary>A weight from its initializer and the session's seed; its random stream is named <paramref name="name"/> (by default its own name).</summary>
@@ -243,6 +294,7 @@ internal sealed partial class ReplSession
         if (graph.Outputs.Length > 0)
         {
             graph = Prepare(graph, map, built, SeedlessRandn(statement, U));
+            CheckMemory(PeakBytes(graph), "this statement");
             var inputs = graph.Inputs.ToDictionary(i => i.Name, i => ((TensorVariable)_variables[i.Name]).Tensor, StringComparer.Ordinal);
             var run = new EagerInterpreter(graph).Run(inputs, Borrow(graph), null, cancellation);
             outputs.AddRange(run.Outputs.Select(o => o.Tensor));
@@ -362,6 +414,13 @@ internal sealed partial class ReplSession
     /// </summary>
     private WeightSet Borrow(Graph graph)
     {
+        var missing = graph.Weights.Where(w =>
+        {
+            int dot = w.Name.IndexOf('.', StringComparison.Ordinal);
+            return !(dot > 0 && _variables.TryGetValue(w.Name[..dot], out var v) && v is InstanceVariable i && i.Weights.Contains(w.Name)) &&
+                !(dot > 0 && _modelWeights.TryGetValue(w.Name[..dot], out var m) && m.Contains(w.Name));
+        });
+        CheckMemory(missing.Sum(w => Bytes(w)), "the weights this statement needs");
         var set = new WeightSet();
         var renewed = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var w in graph.Weights)

@@ -122,6 +122,14 @@ public sealed class ReplSessionTests
     }
 
     [Fact]
+    public void What_would_not_fit_in_memory_is_refused_before_it_is_made()
+    {
+        var (_, transcript) = Session("let l = Linear(1000000, 1000000)\nlet r = randn(1000000, 1000000)\nlet ok = 1\n", "--no-echo");
+        Assert.Matches(new Regex(@"^error: the weights of Linear\(in_features: 1000000, out_features: 1000000, bias: true\) would take 3\.6 TiB of memory; the REPL makes at most [0-9.]+ [KMGT]iB at once \(half of this machine's memory\)\n" +
+            @"error: this statement would take 3\.6 TiB of memory; .*\nok: int = 1\n$"), transcript);
+    }
+
+    [Fact]
     public void A_cancelled_statement_prints_cancelled_and_the_session_goes_on()
     {
         var output = new StringWriter { NewLine = "\n" };

@@ -23,9 +23,12 @@ internal sealed class Tmux : IDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, "tmux")).FirstOrDefault(File.Exists);
 
+    private readonly int _panePid;
+
     public Tmux(string command, string folder)
     {
         Run("new-session", "-d", "-s", "repl", "-x", "120", "-y", "50", "-c", folder, command);
+        int.TryParse(Run("display-message", "-p", "-t", "repl", "#{pane_pid}").Trim(), out _panePid);
     }
 
     public void Keys(params string[] keys) => Run(["send-keys", "-t", "repl", .. keys]);
@@ -82,11 +85,25 @@ internal sealed class Tmux : IDisposable
         return output;
     }
 
+    /// <summary>Ends the server and, should it outlive that, the command it ran.</summary>
     public void Dispose()
     {
         try
         {
             Run("kill-server");
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        if (_panePid <= 0) return;
+        try
+        {
+            using var process = Process.GetProcessById(_panePid);
+            if (!process.WaitForExit(5000)) process.Kill(entireProcessTree: true);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
         }
         catch (InvalidOperationException)
         {
@@ -111,9 +128,17 @@ public sealed class ReplTmuxTests : IDisposable
         var dskc = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "dskc.exe" : "dskc");
         Assert.True(File.Exists(dskc), $"the built dskc is not next to the tests: {dskc}");
         var tmux = new Tmux($"env DSK_REPL_HISTORY='{_history}' '{dskc}' repl", RepoPaths.Root);
-        // capture-pane drops trailing blanks: an empty prompt shows as "dsk>".
-        tmux.WaitFor(s => tmux.LastLine(s) == "dsk>", "the first prompt");
-        return tmux;
+        try
+        {
+            // capture-pane drops trailing blanks: an empty prompt shows as "dsk>".
+            tmux.WaitFor(s => tmux.LastLine(s) == "dsk>", "the first prompt");
+            return tmux;
+        }
+        catch
+        {
+            tmux.Dispose();
+            throw;
+        }
     }
 
     [TmuxFact]
@@ -167,6 +192,9 @@ public sealed class ReplTmuxTests : IDisposable
             tmux.Keys("C-c");
             tmux.Type(":quit");
             tmux.Keys("Enter");
+            var clock = Stopwatch.StartNew();
+            while (tmux.IsRunning() && clock.Elapsed.TotalSeconds < 30) Thread.Sleep(100);
+            Assert.False(tmux.IsRunning(), "dskc repl did not end on :quit");
         }
     }
 }
