@@ -106,7 +106,8 @@ internal static partial class ParamsTable
     private static void WriteTable(TextWriter output, string title, IReadOnlyList<Row> rows, List<(string Label, long Value)> footer)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No });
-        var table = new Table { Border = TableBorder.Rounded, Title = new TableTitle(Markup.Escape(title)) };
+        output.WriteLine(title);
+        var table = new Table { Border = TableBorder.Rounded };
         table.AddColumn(new TableColumn("name"));
         table.AddColumn(new TableColumn("shape"));
         table.AddColumn(new TableColumn("copies").RightAligned());
