@@ -103,11 +103,7 @@ internal sealed partial class ReplSession : IDisposable
         _order.Clear();
     }
 
-    private static Compilation Empty()
-    {
-        var compilation = Compilation.Create(SourceLoader.Load(Array.Empty<string>()));
-        return compilation;
-    }
+    private static Compilation Empty() => Compilation.Create(SourceLoader.Load(Array.Empty<string>()));
 
     private string NextPath() => $"<repl:{++_submissions}>";
 
