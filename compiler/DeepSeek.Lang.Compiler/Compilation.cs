@@ -4,6 +4,7 @@ using DeepSeek.Lang.Compiler.Binding;
 using DeepSeek.Lang.Compiler.Diagnostics;
 using DeepSeek.Lang.Compiler.Elaboration;
 using DeepSeek.Lang.Compiler.Imports;
+using DeepSeek.Lang.Compiler.Syntax;
 
 namespace DeepSeek.Lang.Compiler;
 
@@ -19,11 +20,23 @@ public sealed class Compilation
     private readonly ImmutableArray<Diagnostic> _bindDiagnostics;
     private readonly object _gate = new();
 
-    private Compilation(SourceSet sources)
+    // For a chain of submissions (a REPL): the submission each tree of Sources belongs to; default otherwise.
+    private readonly ImmutableArray<int> _submissionOfTree;
+
+    private Compilation(SourceSet sources, Compilation? previous = null, ImmutableArray<int> submissionOfTree = default)
     {
         Sources = sources;
+        Previous = previous;
+        _submissionOfTree = submissionOfTree;
         var bag = new DiagnosticBag();
-        Symbols = Binder.Bind(sources.Trees, Prelude.Trees, bag);
+        Func<SyntaxTree, int>? submissionOf = null;
+        if (!submissionOfTree.IsDefault)
+        {
+            var map = new Dictionary<SyntaxTree, int>();
+            for (int i = 0; i < sources.Trees.Length; i++) map[sources.Trees[i]] = submissionOfTree[i];
+            submissionOf = tree => map[tree];
+        }
+        Symbols = Binder.Bind(sources.Trees, Prelude.Trees, bag, submissionOf);
         _bindDiagnostics = bag.ToImmutable();
         Elaborator = new Elaborator(Symbols);
         _diagnostics = new Lazy<ImmutableArray<Diagnostic>>(CheckEverything);
@@ -31,6 +44,9 @@ public sealed class Compilation
     }
 
     public SourceSet Sources { get; }
+
+    /// <summary>The compilation this one continues (<see cref="ContinueWith(SourceSet)"/>), or null.</summary>
+    public Compilation? Previous { get; }
 
     public ProgramSymbols Symbols { get; }
 
@@ -51,6 +67,52 @@ public sealed class Compilation
     public ImmutableArray<LetType> Types => _types.Value;
 
     public static Compilation Create(SourceSet sources) => new(sources);
+
+    /// <summary>
+    /// A compilation of these files and one more submission (a REPL's input, a file it loads), as
+    /// Roslyn's script compilations chain: the submission sees every declaration made so far, and a
+    /// module, constant, model or plan it declares replaces one of the same name from an earlier
+    /// submission (within one submission, and in a compilation made by <see cref="Create"/>, a
+    /// duplicate stays an error). This compilation is not changed.
+    /// </summary>
+    public Compilation ContinueWith(SourceSet submission)
+    {
+        var numbers = _submissionOfTree.IsDefault ? ImmutableArray.CreateRange(Enumerable.Repeat(0, Sources.Trees.Length)) : _submissionOfTree;
+        int number = numbers.IsEmpty ? 1 : numbers[numbers.Length - 1] + 1;
+        var sources = new SourceSet(
+            Sources.Trees.AddRange(submission.Trees),
+            Sources.Diagnostics.AddRange(submission.Diagnostics),
+            Sources.LoadErrors.AddRange(submission.LoadErrors),
+            Sources.Root);
+        return new Compilation(sources, this, numbers.AddRange(Enumerable.Repeat(number, submission.Trees.Length)));
+    }
+
+    /// <summary>As <see cref="ContinueWith(SourceSet)"/> for one parsed tree (which imports nothing).</summary>
+    public Compilation ContinueWith(SyntaxTree submission) =>
+        ContinueWith(new SourceSet(ImmutableArray.Create(submission), submission.Diagnostics, ImmutableArray<SourceLoadError>.Empty, Sources.Root));
+
+    /// <summary>
+    /// Elaborates a model for a REPL: as <see cref="GetModel"/>, except that its forward may return
+    /// compile-time values (ints, shapes, strings, modules) as well as tensors, alone or in tuples.
+    /// <see cref="ModelGraph.Result"/> is the value the forward returned; each tensor in it is a graph
+    /// output, named output0, output1… in the order the tensors appear in it. Not cached.
+    /// </summary>
+    public ModelGraph ElaborateSubmission(ModelSymbol model)
+    {
+        lock (_gate)
+        {
+            var graph = Elaborator.ElaborateModel(model, submission: true);
+            var diagnostics = Sources.Diagnostics.AddRange(_bindDiagnostics).AddRange(Elaborator.ConstDiagnostics.ToImmutable()).AddRange(graph.Diagnostics);
+            bool failed = diagnostics.Any(d => d.IsError);
+            return new ModelGraph(model, failed ? null : graph.Graph, Distinct(diagnostics), graph.Types, failed ? null : graph.Result);
+        }
+    }
+
+    /// <summary>The names of the built-in functions (<c>relu</c>, <c>randn</c>, …), for completion and help.</summary>
+    public static IEnumerable<string> BuiltinNames => Builtins.Names.OrderBy(n => n, StringComparer.Ordinal);
+
+    /// <summary>The names of the tensor methods (<c>reshape</c>, <c>sum</c>, …).</summary>
+    public static IEnumerable<string> MethodNames => Builtins.MethodNames.OrderBy(n => n, StringComparer.Ordinal);
 
     /// <summary>Elaborates one model (cached). Its diagnostics include those of binding and constants.</summary>
     public ModelGraph GetModel(ModelSymbol model)

@@ -3,16 +3,19 @@ namespace DeepSeek.Lang.Cli;
 /// <summary>Where a command writes, and whether a person is reading: tests pass string writers.</summary>
 public sealed class CliConsole
 {
-    public CliConsole(TextWriter output, TextWriter error, bool errorIsTerminal = false, bool outputIsTerminal = false, TextReader? input = null)
+    public CliConsole(TextWriter output, TextWriter error, bool errorIsTerminal = false, bool outputIsTerminal = false, TextReader? input = null,
+        bool inputIsTerminal = false)
     {
         Out = output;
         Error = error;
         ErrorIsTerminal = errorIsTerminal;
         OutputIsTerminal = outputIsTerminal;
         In = input ?? TextReader.Null;
+        InputIsTerminal = inputIsTerminal;
     }
 
-    public static CliConsole System => new(Console.Out, Console.Error, !Console.IsErrorRedirected, !Console.IsOutputRedirected, Console.In);
+    public static CliConsole System => new(Console.Out, Console.Error, !Console.IsErrorRedirected, !Console.IsOutputRedirected, Console.In,
+        !Console.IsInputRedirected);
 
     public TextWriter Out { get; }
 
@@ -23,6 +26,9 @@ public sealed class CliConsole
     public bool ErrorIsTerminal { get; }
 
     public bool OutputIsTerminal { get; }
+
+    /// <summary>True when a person types the input (the REPL then edits lines rather than reading them plainly).</summary>
+    public bool InputIsTerminal { get; }
 }
 
 /// <summary>Exit codes shared by every command.</summary>

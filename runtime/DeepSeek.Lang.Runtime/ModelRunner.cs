@@ -67,10 +67,13 @@ public sealed class ModelRunner : IDisposable
         }
     }
 
-    /// <summary>Runs the model; <paramref name="dims"/> must bind every symbolic dim (see <see cref="DimBinder"/>).</summary>
-    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, long> dims)
+    /// <summary>
+    /// Runs the model; <paramref name="dims"/> must bind every symbolic dim (see <see cref="DimBinder"/>).
+    /// The eager engine stops between ops when <paramref name="cancellation"/> is cancelled.
+    /// </summary>
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, long> dims, CancellationToken cancellation = default)
     {
-        if (Engine == Engine.Eager) return new EagerInterpreter(Graph).Run(inputs, Weights, dims);
+        if (Engine == Engine.Eager) return new EagerInterpreter(Graph).Run(inputs, Weights, dims, cancellation);
         var result = Plan(dims).Run(inputs);
         return new RunResult(result.Outputs, new Dictionary<string, long>(dims.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal));
     }

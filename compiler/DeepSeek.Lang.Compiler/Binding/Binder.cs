@@ -20,32 +20,58 @@ public sealed class Binder
         _diagnostics = diagnostics;
     }
 
-    public static ProgramSymbols Bind(IEnumerable<SyntaxTree> userTrees, IEnumerable<SyntaxTree> preludeTrees, DiagnosticBag diagnostics)
+    /// <param name="submissionOf">
+    /// Null for a program (every duplicate is an error). For the submissions of a REPL, the number of
+    /// the submission each user tree belongs to: a declaration then replaces one of the same name from
+    /// an earlier submission, as a later definition does in Python's REPL (within one submission,
+    /// duplicates stay errors).
+    /// </param>
+    public static ProgramSymbols Bind(IEnumerable<SyntaxTree> userTrees, IEnumerable<SyntaxTree> preludeTrees, DiagnosticBag diagnostics,
+        Func<SyntaxTree, int>? submissionOf = null)
     {
         var binder = new Binder(diagnostics);
         var modules = new Dictionary<string, ModuleSymbol>(StringComparer.Ordinal);
         var consts = new Dictionary<string, ConstSymbol>(StringComparer.Ordinal);
 
         // The prelude first, so that user declarations replace it rather than clash with it.
-        var userDefined = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tree in preludeTrees) binder.Declare(tree, isPrelude: true, modules, consts, null, null, userDefined);
+        var declared = new Declared();
+        foreach (var tree in preludeTrees) binder.Declare(tree, isPrelude: true, 0, modules, consts, null, null, declared);
         var models = new List<ModelSymbol>();
         var plans = new List<PlanSymbol>();
-        foreach (var tree in userTrees) binder.Declare(tree, isPrelude: false, modules, consts, models, plans, userDefined);
+        foreach (var tree in userTrees)
+        {
+            int submission = submissionOf?.Invoke(tree) ?? -1;
+            binder.Declare(tree, isPrelude: false, submission, modules, consts, models, plans, declared);
+        }
 
         var recursive = binder.CheckRecursion(modules);
         return new ProgramSymbols(modules.ToImmutableDictionary(StringComparer.Ordinal), consts.ToImmutableDictionary(StringComparer.Ordinal),
             models.ToImmutableArray(), plans.ToImmutableArray(), recursive);
     }
 
+    /// <summary>The submission that declared each user name (-1 outside a REPL), one namespace per kind of declaration.</summary>
+    private sealed class Declared
+    {
+        public Dictionary<string, int> Values { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, int> Models { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, int> Plans { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>True when a declaration in <paramref name="submission"/> may replace the earlier one (a REPL, an earlier submission).</summary>
+        public static bool Replaces(Dictionary<string, int> names, string name, int submission) =>
+            submission >= 0 && names.TryGetValue(name, out var earlier) && earlier < submission;
+    }
+
     private void Declare(
         SyntaxTree tree,
         bool isPrelude,
+        int submission,
         Dictionary<string, ModuleSymbol> modules,
         Dictionary<string, ConstSymbol> consts,
         List<ModelSymbol>? models,
         List<PlanSymbol>? plans,
-        HashSet<string> userDefined)
+        Declared declared)
     {
         foreach (var item in tree.Root.Items)
         {
@@ -54,43 +80,58 @@ public sealed class Binder
                 case ModuleDeclaration m when m.Name.Text.Length > 0:
                     {
                         var symbol = BindModule(m, tree.Text, isPrelude);
-                        if (CheckUnique(symbol, modules, consts, userDefined)) modules[symbol.Name] = symbol;
+                        if (CheckUnique(symbol, submission, modules, consts, declared)) modules[symbol.Name] = symbol;
                         break;
                     }
                 case ConstDeclaration c when c.Name.Text.Length > 0:
                     {
                         var symbol = new ConstSymbol(c, tree.Text, isPrelude);
-                        if (CheckUnique(symbol, modules, consts, userDefined)) consts[symbol.Name] = symbol;
+                        if (CheckUnique(symbol, submission, modules, consts, declared)) consts[symbol.Name] = symbol;
                         break;
                     }
                 case ModelDeclaration md when models != null && md.Name.Text.Length > 0:
                     {
-                        var previous = models.FirstOrDefault(x => x.Name == md.Name.Text);
-                        if (previous != null) ReportDuplicate("model", md.Name.Text, new Location(tree.Text, md.Name.Span), previous.Location);
-                        else models.Add(new ModelSymbol(md, tree.Text));
+                        var name = md.Name.Text;
+                        var previous = models.FindIndex(x => x.Name == name);
+                        if (previous >= 0 && Declared.Replaces(declared.Models, name, submission)) models.RemoveAt(previous);
+                        else if (previous >= 0)
+                        {
+                            ReportDuplicate("model", name, new Location(tree.Text, md.Name.Span), models[previous].Location);
+                            break;
+                        }
+                        models.Add(new ModelSymbol(md, tree.Text));
+                        declared.Models[name] = submission;
                         break;
                     }
                 case PlanDeclaration pd when plans != null && pd.Name.Text.Length > 0:
                     {
-                        var previous = plans.FirstOrDefault(x => x.Name == pd.Name.Text);
-                        if (previous != null) ReportDuplicate("plan", pd.Name.Text, new Location(tree.Text, pd.Name.Span), previous.Location);
-                        else plans.Add(new PlanSymbol(pd, tree.Text));
+                        var name = pd.Name.Text;
+                        var previous = plans.FindIndex(x => x.Name == name);
+                        if (previous >= 0 && Declared.Replaces(declared.Plans, name, submission)) plans.RemoveAt(previous);
+                        else if (previous >= 0)
+                        {
+                            ReportDuplicate("plan", name, new Location(tree.Text, pd.Name.Span), plans[previous].Location);
+                            break;
+                        }
+                        plans.Add(new PlanSymbol(pd, tree.Text));
+                        declared.Plans[name] = submission;
                         break;
                     }
             }
         }
     }
 
-    /// <summary>A user name may hide a prelude one, never another user declaration.</summary>
-    private bool CheckUnique(Symbol symbol, Dictionary<string, ModuleSymbol> modules, Dictionary<string, ConstSymbol> consts, HashSet<string> userDefined)
+    /// <summary>A user name may hide a prelude one, never another user declaration (but one of an earlier REPL submission).</summary>
+    private bool CheckUnique(Symbol symbol, int submission, Dictionary<string, ModuleSymbol> modules, Dictionary<string, ConstSymbol> consts, Declared declared)
     {
         if (symbol.IsPrelude) return true;
-        if (!userDefined.Add(symbol.Name))
+        if (declared.Values.ContainsKey(symbol.Name) && !Declared.Replaces(declared.Values, symbol.Name, submission))
         {
             Symbol previous = modules.TryGetValue(symbol.Name, out var m) ? m : consts[symbol.Name];
             ReportDuplicate(symbol is ModuleSymbol ? "module" : "constant", symbol.Name, symbol.Location, previous.Location);
             return false;
         }
+        declared.Values[symbol.Name] = submission;
         modules.Remove(symbol.Name);
         consts.Remove(symbol.Name);
         return true;

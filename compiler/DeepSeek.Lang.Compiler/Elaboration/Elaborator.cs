@@ -11,12 +11,13 @@ namespace DeepSeek.Lang.Compiler.Elaboration;
 /// <summary>The graph of one model, or the reasons there is none.</summary>
 public sealed class ModelGraph
 {
-    public ModelGraph(ModelSymbol model, Graph? graph, ImmutableArray<Diagnostic> diagnostics, ImmutableArray<LetType> types)
+    public ModelGraph(ModelSymbol model, Graph? graph, ImmutableArray<Diagnostic> diagnostics, ImmutableArray<LetType> types, Val? result = null)
     {
         Model = model;
         Graph = graph;
         Diagnostics = diagnostics;
         Types = types;
+        Result = result;
     }
 
     public ModelSymbol Model { get; }
@@ -27,6 +28,12 @@ public sealed class ModelGraph
     public ImmutableArray<Diagnostic> Diagnostics { get; }
 
     public ImmutableArray<LetType> Types { get; }
+
+    /// <summary>
+    /// For a model elaborated as a REPL submission (<see cref="Compilation.ElaborateSubmission"/>): the
+    /// value its forward returned; null otherwise, and when there were errors.
+    /// </summary>
+    public Val? Result { get; }
 }
 
 /// <summary>The type a <c>let</c> binding or a forward's result had (what an IDE hover shows).</summary>
@@ -57,12 +64,17 @@ public sealed class Elaborator
     /// <summary>Diagnostics from evaluating file-level constants (reported once, not per model).</summary>
     internal DiagnosticSink ConstDiagnostics { get; } = new();
 
-    public ModelGraph ElaborateModel(ModelSymbol model)
+    /// <param name="submission">
+    /// True for a REPL submission: the forward may return compile-time values too, and every tensor in
+    /// what it returns becomes an output (see <see cref="Compilation.ElaborateSubmission"/>).
+    /// </param>
+    public ModelGraph ElaborateModel(ModelSymbol model, bool submission = false)
     {
-        var tracer = new Tracer(this, model.Name, generic: false);
+        var tracer = new Tracer(this, model.Name, generic: false) { IsSubmission = submission };
         var graph = tracer.TraceModel(model);
         var diagnostics = tracer.Diagnostics.ToImmutable();
-        return new ModelGraph(model, diagnostics.Any(d => d.IsError) ? null : graph, diagnostics, tracer.Types.ToImmutableArray());
+        bool failed = diagnostics.Any(d => d.IsError);
+        return new ModelGraph(model, failed ? null : graph, diagnostics, tracer.Types.ToImmutableArray(), failed ? null : tracer.Result);
     }
 
     /// <summary>Checks a module for every value of its parameters as far as symbols allow.</summary>

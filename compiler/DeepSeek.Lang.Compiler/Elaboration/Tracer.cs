@@ -37,6 +37,12 @@ internal sealed partial class Tracer
 
     public DiagnosticSink Diagnostics { get; }
 
+    /// <summary>A REPL submission: the entry forward may return compile-time values, kept in <see cref="Result"/>.</summary>
+    public bool IsSubmission { get; init; }
+
+    /// <summary>What the entry forward returned (set for submissions).</summary>
+    public Val? Result { get; private set; }
+
     public List<LetType> Types { get; } = new();
 
     private ProgramSymbols Symbols => _elaborator.Symbols;
@@ -147,7 +153,15 @@ internal sealed partial class Tracer
             if (!scope.DeclaresHere(kv.Key)) scope.Declare(kv.Key, new IntVal(kv.Value));
 
         var result = ExecuteForwardBody(forward, scope, dims);
-        if (ok && result is not ErrorVal)
+        if (IsSubmission)
+        {
+            if (ok && result is not ErrorVal)
+            {
+                Result = result;
+                AddSubmissionOutputs(result);
+            }
+        }
+        else if (ok && result is not ErrorVal)
             AddGraphOutputs(result, forward);
         _frames.RemoveAt(_frames.Count - 1);
     }
@@ -169,6 +183,28 @@ internal sealed partial class Tracer
                 Report(DiagnosticDescriptors.ValueKindMismatch, At(forward.KeywordSpan), $"a model's forward must return tensors, not {result.Describe()}");
                 break;
         }
+    }
+
+    /// <summary>Every tensor in a submission's result is an output: output0, output1… in the order they appear.</summary>
+    private void AddSubmissionOutputs(Val result)
+    {
+        int next = 0;
+        void Walk(Val v)
+        {
+            switch (v)
+            {
+                case TensorVal t:
+                    _graph.AddOutput($"output{next++}", t.Value);
+                    break;
+                case TupleVal tuple:
+                    foreach (var item in tuple.Items) Walk(item);
+                    break;
+                case ListVal list:
+                    foreach (var item in list.Items) Walk(item);
+                    break;
+            }
+        }
+        Walk(result);
     }
 
     // ------------------------------------------------------------------ diagnostics

@@ -53,8 +53,11 @@ public sealed class EagerInterpreter
     /// <summary>
     /// Runs the graph. <paramref name="dims"/> are extra bindings (they must agree with the input shapes).
     /// A wrong input (missing, extra, wrong dtype, rank or size) or weight is a <see cref="RuntimeError"/>.
+    /// <paramref name="cancellation"/> is looked at before each node (a REPL's Ctrl+C): a cancelled run
+    /// frees what it made and throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, WeightSet weights, IReadOnlyDictionary<string, long>? dims = null)
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs, WeightSet weights, IReadOnlyDictionary<string, long>? dims = null,
+        CancellationToken cancellation = default)
     {
         var names = string.Join(", ", Graph.Inputs.Select(i => i.Name));
         foreach (var name in inputs.Keys)
@@ -87,6 +90,7 @@ public sealed class EagerInterpreter
         {
             for (int n = 0; n < Graph.Nodes.Length; n++)
             {
+                cancellation.ThrowIfCancellationRequested();
                 var node = Graph.Nodes[n];
                 var args = node.Inputs.Select(v => values[v]).ToArray();
                 var attrs = node.Attributes.SubstituteDims(Binding);
