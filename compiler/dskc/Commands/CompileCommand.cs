@@ -43,8 +43,16 @@ internal static class CompileCommand
         command.SetAction(parse =>
         {
             var diagnostics = new DiagnosticOutput(console, parse.GetValue(format)!, parse.GetValue(excerpts));
-            if (!CommonOptions.TryParseDims(parse.GetValue(dims) ?? Array.Empty<string>(), out var bound, out var dimError))
-                return diagnostics.CommandError(DiagnosticDescriptors.InvalidDimBinding, dimError);
+            Dictionary<string, long> bound;
+            try
+            {
+                // Names are checked per model, by CompiledModel.Compile: the file may define several.
+                bound = DimArguments.Parse(parse.GetValue(dims) ?? Array.Empty<string>());
+            }
+            catch (RuntimeError e)
+            {
+                return diagnostics.CommandError(DiagnosticDescriptors.InvalidDimBinding, e.Message);
+            }
             var kinds = ParseEmit(parse.GetValue(emit), out var emitError);
             if (kinds == null) return diagnostics.CommandError(DiagnosticDescriptors.UnknownEmitKind, emitError);
             var weightSeed = parse.GetValue(seed);
