@@ -209,6 +209,11 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OnnxWeightData =
         Error("DSK4104", "Weight data does not fit the model", "cannot export model {0} to ONNX: {1}");
 
+    // DSK42xx: C# kernels (CodeGen/CSharp).
+
+    public static readonly DiagnosticDescriptor CSharpUnsupportedKernel =
+        Error("DSK4201", "Kernel cannot be generated as C#", "{0}");
+
     // ---------------------------------------------------------------- DSK9xxx internal
 
     public static readonly DiagnosticDescriptor InternalError =

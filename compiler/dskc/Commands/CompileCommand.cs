@@ -2,8 +2,10 @@ using System.CommandLine;
 using DeepSeek.Lang.Compiler;
 using DeepSeek.Lang.Compiler.Analysis;
 using DeepSeek.Lang.Compiler.Binding;
+using DeepSeek.Lang.Compiler.CodeGen.CSharp;
 using DeepSeek.Lang.Compiler.CodeGen.Onnx;
 using DeepSeek.Lang.Compiler.Diagnostics;
+using DeepSeek.Lang.Compiler.Fusion;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Imports;
 using DeepSeek.Lang.Runtime;
@@ -18,7 +20,7 @@ namespace DeepSeek.Lang.Cli.Commands;
 internal static class CompileCommand
 {
     /// <summary>What --emit accepts today, in the order outputs are written.</summary>
-    public static readonly string[] EmitKinds = { "ir", "report", "onnx" };
+    public static readonly string[] EmitKinds = { "ir", "report", "onnx", "csharp" };
 
     /// <summary>What is written without --emit: onnx only when asked for, since it holds every weight.</summary>
     public static readonly string[] DefaultEmitKinds = { "ir", "report" };
@@ -107,6 +109,11 @@ internal static class CompileCommand
                         continue;
                     }
                 }
+                if (kinds.Contains("csharp") && !WriteCSharp(diagnostics, m, compiled, path, Path.Combine(outDir, m.Name + ".cs")))
+                {
+                    exit = ExitCodes.Errors;
+                    continue;
+                }
                 reports.Add(compiled.Report);
             }
             diagnostics.Print(allDiagnostics);
@@ -182,6 +189,28 @@ internal static class CompileCommand
         }
     }
 
+    /// <summary>
+    /// Writes the C# of the model's generated kernels, the ones the compiled engine runs (dims left unbound
+    /// are the kernels' dims parameters). A kernel the printer cannot write (a dtype without a C# type) is
+    /// one DSK4201 error.
+    /// </summary>
+    private static bool WriteCSharp(DiagnosticOutput diagnostics, ModelSymbol model, CompiledModel compiled, string sourcePath, string path)
+    {
+        string text;
+        try
+        {
+            var module = KernelModule.Create(FusionPlanner.Plan(compiled.Graph));
+            text = KernelSourceFile.Print(module, sourcePath, compiled.Dims);
+        }
+        catch (NotSupportedException e)
+        {
+            diagnostics.CommandError(DiagnosticDescriptors.CSharpUnsupportedKernel, $"model {model.Name}: {e.Message}");
+            return false;
+        }
+        File.WriteAllText(path, text);
+        return true;
+    }
+
     private static HashSet<string>? ParseEmit(string? text, out string error)
     {
         error = "";
@@ -223,6 +252,7 @@ internal static class CompileCommand
         {
             "ir" => ".ir",
             "onnx" => ".onnx",
+            "csharp" => ".cs",
             _ => ".report.json",
         })));
         return $"{r.Model}: {r.TotalParameters:N0} parameters ({r.ActiveParameters:N0} active), {r.ForwardFlops:N0} forward FLOPs, {r.Ops} ops -> {files}";
