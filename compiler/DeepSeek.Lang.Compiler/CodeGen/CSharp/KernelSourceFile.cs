@@ -42,7 +42,8 @@ public static class KernelSourceFile
         foreach (var k in module.Kernels)
         {
             lines.Add("");
-            lines.Add($"{k.Kernel.Name}: {k.Kernel.Description}");
+            // Every node, fills included (the kernel's own description leaves out the fills it inlines).
+            lines.Add($"{k.Kernel.Name} fuses {Count(k.Group.Nodes.Count, "node")}: {string.Join(" ", k.Group.Nodes.Select(n => n.Op.Name))}");
             foreach (var node in k.Group.Nodes)
             {
                 var outputs = string.Join(", ", node.Outputs.Select(o => "%" + names[o]));
