@@ -2,9 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DeepSeek.Lang.Compiler;
 using DeepSeek.Lang.Compiler.IR;
-using DeepSeek.Lang.Compiler.Imports;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Runtime;
 using DeepSeek.Lang.Runtime.Eager;
@@ -17,7 +15,8 @@ namespace DeepSeek.Lang.Cli.Commands;
 /// <summary>
 /// <c>dskc run FILE --model NAME --dim B=2 [--seed 0] [--weights W.safetensors] [--input NAME=PATH.npy ...]
 /// [--engine eager] [--save DIR] [--json]</c>: compiles a model, binds its symbolic dims from <c>--dim</c> and
-/// the input files, makes random inputs where none is given, runs it and prints each output's statistics.
+/// the input files, makes random inputs where none is given (all through <see cref="ModelSetup"/>), runs it and prints
+/// each output's statistics.
 /// </summary>
 internal static class RunCommand
 {

@@ -140,11 +140,13 @@ internal static class BenchCommand
             {
                 foreach (var name in EngineNames.Where(o.Engines.Contains))
                 {
-                    var (timing, result) = name == OnnxRuntime
-                        ? MeasureOnnxRuntime(setup, compiled.Graph, o, progress, report)
-                        : Measure(new RunnerEngine(setup, name == Eager ? Engine.Eager : Engine.Compiled), name == Eager ? Math.Min(o.Warmup, 1) : o.Warmup,
-                            name == Eager ? o.EagerIters : o.Iters, progress);
-                    if (timing == null) continue;
+                    var (timing, result) = name switch
+                    {
+                        Eager => Measure(new RunnerEngine(setup, Engine.Eager), Math.Min(o.Warmup, 1), o.EagerIters, progress),
+                        Compiled => Measure(new RunnerEngine(setup, Engine.Compiled), o.Warmup, o.Iters, progress),
+                        _ => MeasureOnnxRuntime(setup, compiled.Graph, o, progress, report),
+                    };
+                    if (timing == null) continue;   // ONNX Runtime skipped: the report says why
                     outputs[name] = result!;
                     report.Timings.Add(timing);
                 }
