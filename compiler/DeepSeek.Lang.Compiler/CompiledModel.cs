@@ -44,12 +44,13 @@ public sealed class CompiledModel
         if (elaborated.Graph == null) return (null, elaborated.Diagnostics, null);
         var graph = elaborated.Graph;
 
-        var known = graph.SymbolicDims.ToList();
+        var known = graph.SymbolicDims.OrderBy(d => d, StringComparer.Ordinal).ToList();
         foreach (var kv in dims)
         {
             if (!known.Contains(kv.Key))
             {
-                var list = known.Count == 0 ? "it has none" : "its dims are " + string.Join(", ", known);
+                // The same words as dskc run's check (DimArguments), so every command says it alike.
+                var list = known.Count == 0 ? "it has no symbolic dimensions" : "its dimensions are " + string.Join(", ", known);
                 return (null, elaborated.Diagnostics, new CommandError(DiagnosticDescriptors.InvalidDimBinding,
                     $"model {model.Name} has no dimension '{kv.Key}'; {list}"));
             }

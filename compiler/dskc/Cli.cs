@@ -14,6 +14,7 @@ public static class Cli
         root.Subcommands.Add(CompileCommand.Create(console));
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(Repl.ReplCommand.Create(console));
+        root.Subcommands.Add(Commands.Bench.BenchCommand.Create(console));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -225,6 +225,10 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnreadableAdditionalFile =
         Error("DSK4205", "Unreadable .dsk file", "cannot read {0}");
+    // ---------------------------------------------------------------- DSK43xx C# kernels (CodeGen/CSharp)
+
+    public static readonly DiagnosticDescriptor CSharpUnsupportedKernel =
+        Error("DSK4301", "Kernel cannot be generated as C#", "{0}");
 
     // ---------------------------------------------------------------- DSK9xxx internal
 

@@ -27,9 +27,10 @@ internal static class CommonOptions
         Description = "The folder imports may not leave (default: the folder of the first file).",
     };
 
-    public static Option<string[]> Dims() => new("--dim")
+    /// <summary><c>--dim NAME=VALUE</c>; every command parses the values with <see cref="DimArguments.Parse"/>.</summary>
+    public static Option<string[]> Dims() => new("--dim", "-d")
     {
-        Description = "Bind a symbolic dimension: --dim B=2 --dim T=16 (repeatable).",
+        Description = "Bind a symbolic dimension, NAME=VALUE with a positive VALUE: --dim B=2 --dim T=16 (repeatable).",
         Arity = ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = false,
     };
@@ -38,34 +39,4 @@ internal static class CommonOptions
     {
         Description = "The model to use (default: every model in the file).",
     };
-
-    /// <summary>Parses NAME=VALUE pairs; the error names the bad pair.</summary>
-    public static bool TryParseDims(IEnumerable<string> raw, out Dictionary<string, long> dims, out string error)
-    {
-        dims = new Dictionary<string, long>(StringComparer.Ordinal);
-        error = "";
-        foreach (var item in raw)
-        {
-            int eq = item.IndexOf('=');
-            var name = eq > 0 ? item.Substring(0, eq).Trim() : "";
-            var text = eq > 0 ? item.Substring(eq + 1).Trim() : "";
-            if (name.Length == 0 || !long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
-            {
-                error = $"--dim {item}: expected NAME=VALUE with an integer value, such as --dim B=2";
-                return false;
-            }
-            if (value <= 0)
-            {
-                error = $"--dim {item}: sizes must be positive";
-                return false;
-            }
-            if (dims.ContainsKey(name))
-            {
-                error = $"--dim {name} is given twice";
-                return false;
-            }
-            dims[name] = value;
-        }
-        return true;
-    }
 }

@@ -2,8 +2,10 @@ using System.CommandLine;
 using DeepSeek.Lang.Compiler;
 using DeepSeek.Lang.Compiler.Analysis;
 using DeepSeek.Lang.Compiler.Binding;
+using DeepSeek.Lang.Compiler.CodeGen.CSharp;
 using DeepSeek.Lang.Compiler.CodeGen.Onnx;
 using DeepSeek.Lang.Compiler.Diagnostics;
+using DeepSeek.Lang.Compiler.Fusion;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Imports;
 using DeepSeek.Lang.Runtime;
@@ -18,7 +20,7 @@ namespace DeepSeek.Lang.Cli.Commands;
 internal static class CompileCommand
 {
     /// <summary>What --emit accepts today, in the order outputs are written.</summary>
-    public static readonly string[] EmitKinds = { "ir", "report", "onnx" };
+    public static readonly string[] EmitKinds = { "ir", "report", "onnx", "csharp" };
 
     /// <summary>What is written without --emit: onnx only when asked for, since it holds every weight.</summary>
     public static readonly string[] DefaultEmitKinds = { "ir", "report" };
@@ -43,8 +45,16 @@ internal static class CompileCommand
         command.SetAction(parse =>
         {
             var diagnostics = new DiagnosticOutput(console, parse.GetValue(format)!, parse.GetValue(excerpts));
-            if (!CommonOptions.TryParseDims(parse.GetValue(dims) ?? Array.Empty<string>(), out var bound, out var dimError))
-                return diagnostics.CommandError(DiagnosticDescriptors.InvalidDimBinding, dimError);
+            Dictionary<string, long> bound;
+            try
+            {
+                // Names are checked per model, by CompiledModel.Compile: the file may define several.
+                bound = DimArguments.Parse(parse.GetValue(dims) ?? Array.Empty<string>());
+            }
+            catch (RuntimeError e)
+            {
+                return diagnostics.CommandError(DiagnosticDescriptors.InvalidDimBinding, e.Message);
+            }
             var kinds = ParseEmit(parse.GetValue(emit), out var emitError);
             if (kinds == null) return diagnostics.CommandError(DiagnosticDescriptors.UnknownEmitKind, emitError);
             var weightSeed = parse.GetValue(seed);
@@ -98,6 +108,11 @@ internal static class CompileCommand
                         exit = onnxExit;
                         continue;
                     }
+                }
+                if (kinds.Contains("csharp") && !WriteCSharp(diagnostics, m, compiled, path, Path.Combine(outDir, m.Name + ".cs")))
+                {
+                    exit = ExitCodes.Errors;
+                    continue;
                 }
                 reports.Add(compiled.Report);
             }
@@ -174,6 +189,28 @@ internal static class CompileCommand
         }
     }
 
+    /// <summary>
+    /// Writes the C# of the model's generated kernels, the ones the compiled engine runs (dims left unbound
+    /// are the kernels' dims parameters). A kernel the printer cannot write (a dtype without a C# type) is
+    /// one DSK4301 error.
+    /// </summary>
+    private static bool WriteCSharp(DiagnosticOutput diagnostics, ModelSymbol model, CompiledModel compiled, string sourcePath, string path)
+    {
+        string text;
+        try
+        {
+            var module = KernelModule.Create(FusionPlanner.Plan(compiled.Graph));
+            text = KernelSourceFile.Print(module, sourcePath, compiled.Dims);
+        }
+        catch (NotSupportedException e)
+        {
+            diagnostics.CommandError(DiagnosticDescriptors.CSharpUnsupportedKernel, $"model {model.Name}: {e.Message}");
+            return false;
+        }
+        File.WriteAllText(path, text);
+        return true;
+    }
+
     private static HashSet<string>? ParseEmit(string? text, out string error)
     {
         error = "";
@@ -215,6 +252,7 @@ internal static class CompileCommand
         {
             "ir" => ".ir",
             "onnx" => ".onnx",
+            "csharp" => ".cs",
             _ => ".report.json",
         })));
         return $"{r.Model}: {r.TotalParameters:N0} parameters ({r.ActiveParameters:N0} active), {r.ForwardFlops:N0} forward FLOPs, {r.Ops} ops -> {files}";

@@ -2,9 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DeepSeek.Lang.Compiler;
 using DeepSeek.Lang.Compiler.IR;
-using DeepSeek.Lang.Compiler.Imports;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Runtime;
 using DeepSeek.Lang.Runtime.Eager;
@@ -17,7 +15,8 @@ namespace DeepSeek.Lang.Cli.Commands;
 /// <summary>
 /// <c>dskc run FILE --model NAME --dim B=2 [--seed 0] [--weights W.safetensors] [--input NAME=PATH.npy ...]
 /// [--engine eager] [--save DIR] [--json]</c>: compiles a model, binds its symbolic dims from <c>--dim</c> and
-/// the input files, makes random inputs where none is given, runs it and prints each output's statistics.
+/// the input files, makes random inputs where none is given (all through <see cref="ModelSetup"/>), runs it and prints
+/// each output's statistics.
 /// </summary>
 internal static class RunCommand
 {
@@ -31,7 +30,7 @@ internal static class RunCommand
     {
         var file = new Argument<string>("file") { Description = "The .dsk file that defines the model." };
         var model = new Option<string?>("--model", "-m") { Description = "The model to run (may be left out when the file defines exactly one)." };
-        var dims = new Option<string[]>("--dim", "-d") { Description = "Bind a symbolic dimension, NAME=VALUE with a positive VALUE (--dim B=2). Repeatable." };
+        var dims = CommonOptions.Dims();
         var seed = new Option<long>("--seed") { Description = "Seed for the initial weights and the random inputs (default 0).", DefaultValueFactory = _ => 0 };
         var weights = new Option<string?>("--weights") { Description = "Load the weights from a safetensors file instead of initialising them." };
         var inputs = new Option<string[]>("--input", "-i") { Description = "Take an input from a .npy file, NAME=PATH. Repeatable; inputs not given are random." };
@@ -72,120 +71,25 @@ internal static class RunCommand
     private sealed record RunOptions(string File, string? Model, string[] Dims, long Seed, string? Weights, string[] Inputs, string Engine,
         string? Save, bool Json, bool Excerpts, string? Root);
 
-    private enum Origin
-    {
-        Random,
-        File,
-    }
-
     private static int Execute(CliConsole console, RunOptions o)
     {
-        // Compile.
-        var output = new DiagnosticOutput(console, "text", o.Excerpts);
-        var sources = SourceLoader.Load(new[] { o.File }, DiskFileSystem.Instance, o.Root);
-        if (output.ReportLoadErrors(sources.LoadErrors)) return ExitCodes.Usage;
-        var compilation = Compilation.Create(sources);
-        if (sources.HasErrors)
+        var mode = o.Engine switch
         {
-            output.Print(sources.Diagnostics);
-            return ExitCodes.Errors;
-        }
-        var models = compilation.Models;
-        var available = models.Length == 0 ? "it defines no model" : "its models are " + string.Join(", ", models.Select(m => m.Name));
-        Compiler.Binding.ModelSymbol? symbol;
-        if (o.Model == null)
-        {
-            if (models.Length != 1) throw new RuntimeError($"say which model to run with --model NAME; {o.File}: {available}");
-            symbol = models[0];
-        }
-        else symbol = models.FirstOrDefault(m => m.Name == o.Model) ?? throw new RuntimeError($"{o.File} has no model '{o.Model}'; {available}");
-        var elaborated = compilation.GetModel(symbol);
-        if (elaborated.Diagnostics.Length > 0) output.Print(elaborated.Diagnostics);
-        if (elaborated.Graph is not { } graph || elaborated.Diagnostics.Any(d => d.IsError)) return ExitCodes.Errors;
+            "eager" => Engine.Eager,
+            "compiled" => Engine.Compiled,
+            _ => throw new RuntimeError($"unknown engine '{o.Engine}'; engines are {string.Join(", ", Engines)}"),
+        };
+        using var setup = ModelSetup.Create(console, new ModelSetupOptions(o.File, o.Model, o.Dims, o.Seed, o.Weights, o.Inputs, o.Excerpts, o.Root), out int exit);
+        if (setup == null) return exit;
 
-        // Dims from --dim.
-        var modelDims = graph.SymbolicDims.OrderBy(d => d, StringComparer.Ordinal).ToList();
-        var binder = new DimBinder();
-        foreach (var text in o.Dims)
-        {
-            var (name, value) = SplitPair(text, "--dim", "NAME=VALUE");
-            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long size) || size <= 0)
-                throw new RuntimeError($"--dim {text}: the size must be a positive integer");
-            if (!modelDims.Contains(name))
-                throw new RuntimeError($"--dim {text}: model {graph.Name} has no dimension '{name}'; " +
-                    (modelDims.Count == 0 ? "it has no symbolic dimensions" : "its dimensions are " + string.Join(", ", modelDims)));
-            if (binder.Values.TryGetValue(name, out var old) && old != size) throw new RuntimeError($"--dim {name} is given twice, as {old} and {size}");
-            binder.Give(name, size, "--dim");
-        }
-
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var origins = new Dictionary<string, (Origin Origin, string Detail)>(StringComparer.Ordinal);
-        WeightSet? weightSet = null;
-        RunResult? result = null;
-        try
-        {
-            // Inputs from files.
-            foreach (var text in o.Inputs)
-            {
-                var (name, path) = SplitPair(text, "--input", "NAME=PATH.npy");
-                if (!graph.Inputs.Any(i => i.Name == name))
-                    throw new RuntimeError($"--input {text}: model {graph.Name} has no input '{name}'; its inputs are {string.Join(", ", graph.Inputs.Select(i => i.Name))}");
-                if (tensors.ContainsKey(name)) throw new RuntimeError($"--input {name} is given twice");
-                tensors[name] = Npy.Read(path);
-                origins[name] = (Origin.File, path);
-            }
-            binder.BindInputs(graph, tensors.ToDictionary(kv => kv.Key, kv => new ShapeInfo(kv.Value.DType, kv.Value.Shape.ToArray())));
-            var unbound = modelDims.Where(d => !binder.Values.ContainsKey(d)).ToList();
-            if (unbound.Count > 0)
-                throw new RuntimeError(unbound.Count == 1
-                    ? $"dimension {unbound[0]} of model {graph.Name} is not bound; give it with --dim {unbound[0]}=VALUE"
-                    : $"dimensions {string.Join(", ", unbound)} of model {graph.Name} are not bound; give them with {string.Join(" ", unbound.Select(u => $"--dim {u}=VALUE"))}");
-            var bound = binder.Values.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-
-            // Random inputs for the rest.
-            foreach (var input in graph.Inputs)
-            {
-                if (tensors.ContainsKey(input.Name)) continue;
-                var shape = EagerInterpreter.Evaluate(input.Value.Type.Shape, bound);
-                tensors[input.Name] = RandomInputs.Make(graph, input, shape, o.Seed, bound);
-                origins[input.Name] = (Origin.Random, input.Value.Type.DType.IsFloat()
-                    ? "random N(0, 1)"
-                    : input.Value.Type.DType == DType.Bool ? "random bools" : $"random integers in [0, {RandomInputs.IntegerBound(graph, input, bound)})");
-            }
-
-            weightSet = o.Weights != null ? WeightSet.Load(o.Weights, graph) : WeightSet.Initialize(graph, o.Seed);
-
-            var mode = o.Engine switch
-            {
-                "eager" => Engine.Eager,
-                "compiled" => Engine.Compiled,
-                _ => throw new RuntimeError($"unknown engine '{o.Engine}'; engines are {string.Join(", ", Engines)}"),
-            };
-            using (var runner = new ModelRunner(compilation, symbol, weightSet, mode))
-                result = runner.Run(tensors, bound);
-
-            if (o.Save != null) Save(o.Save, graph, tensors, weightSet, result);
-
-            var text2 = o.Json ? Json(graph, o, result, tensors, origins, weightSet) : Text(graph, o, result, tensors, origins, weightSet);
-            console.Out.Write(text2);
-            return ExitCodes.Success;
-        }
-        finally
-        {
-            result?.Dispose();
-            weightSet?.Dispose();
-            foreach (var t in tensors.Values) t.Dispose();
-        }
+        using var runner = new ModelRunner(setup.Compilation, setup.Symbol, setup.Weights, mode);
+        using var result = runner.Run(setup.Inputs, setup.Dims);
+        if (o.Save != null) Save(o.Save, setup.Graph, setup.Inputs, setup.Weights, result);
+        console.Out.Write(o.Json ? Json(setup, o, result) : Text(setup, o, result));
+        return ExitCodes.Success;
     }
 
-    private static (string Name, string Value) SplitPair(string text, string option, string form)
-    {
-        int eq = text.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0 || eq == text.Length - 1) throw new RuntimeError($"{option} {text}: expected {form}");
-        return (text[..eq].Trim(), text[(eq + 1)..].Trim());
-    }
-
-    private static void Save(string dir, Graph graph, Dictionary<string, Tensor> inputs, WeightSet weights, RunResult result)
+    private static void Save(string dir, Graph graph, IReadOnlyDictionary<string, Tensor> inputs, WeightSet weights, RunResult result)
     {
         try
         {
@@ -253,9 +157,9 @@ internal static class RunCommand
         _ => Tensor.FormatFloat(t.Get(i)),
     };
 
-    private static string Text(Graph graph, RunOptions o, RunResult result, Dictionary<string, Tensor> inputs,
-        Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
+    private static string Text(ModelSetup setup, RunOptions o, RunResult result)
     {
+        var (graph, inputs, weights) = (setup.Graph, setup.Inputs, setup.Weights);
         var sb = new StringBuilder();
         sb.Append($"model {graph.Name} (engine {o.Engine}, seed {o.Seed.ToString(CultureInfo.InvariantCulture)})\n");
         if (result.Dims.Count > 0)
@@ -267,9 +171,9 @@ internal static class RunCommand
             sb.Append("inputs\n");
             foreach (var i in graph.Inputs)
             {
-                var (origin, detail) = origins[i.Name];
+                var origin = setup.Origins[i.Name];
                 sb.Append("  ").Append(i.Name.PadRight(nameWidth)).Append("  ").Append(inputs[i.Name].TypeText().PadRight(typeWidth)).Append("  ")
-                  .Append(origin == Origin.File ? "from " + detail : detail).Append('\n');
+                  .Append(origin.FromFile ? "from " + origin.Detail : origin.Detail).Append('\n');
             }
         }
         long values = weights.Sum(kv => kv.Value.ElementCount);
@@ -290,9 +194,9 @@ internal static class RunCommand
         return sb.ToString();
     }
 
-    private static string Json(Graph graph, RunOptions o, RunResult result, Dictionary<string, Tensor> inputs,
-        Dictionary<string, (Origin Origin, string Detail)> origins, WeightSet weights)
+    private static string Json(ModelSetup setup, RunOptions o, RunResult result)
     {
+        var (graph, inputs, weights) = (setup.Graph, setup.Inputs, setup.Weights);
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
@@ -307,12 +211,12 @@ internal static class RunCommand
             foreach (var i in graph.Inputs)
             {
                 var t = inputs[i.Name];
-                var (origin, detail) = origins[i.Name];
+                var origin = setup.Origins[i.Name];
                 w.WriteStartObject();
                 w.WriteString("name", i.Name);
                 WriteType(w, t);
-                w.WriteString("source", origin == Origin.File ? "file" : "random");
-                if (origin == Origin.File) w.WriteString("path", detail);
+                w.WriteString("source", origin.FromFile ? "file" : "random");
+                if (origin.FromFile) w.WriteString("path", origin.Detail);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

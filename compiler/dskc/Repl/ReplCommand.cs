@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepSeek.Lang.Runtime;
 using DeepSeek.Lang.Cli.Commands;
 using System.Globalization;
 using System.Reflection;
@@ -30,9 +31,14 @@ internal static class ReplCommand
         };
         command.SetAction(parse =>
         {
-            if (!CommonOptions.TryParseDims(parse.GetValue(dims) ?? Array.Empty<string>(), out var bound, out var dimError))
+            Dictionary<string, long> bound;
+            try
             {
-                console.Error.WriteLine($"dskc: error: {dimError}");
+                bound = DimArguments.Parse(parse.GetValue(dims) ?? Array.Empty<string>());
+            }
+            catch (RuntimeError e)
+            {
+                console.Error.WriteLine($"dskc: error: {e.Message}");
                 return ExitCodes.Usage;
             }
             using var session = new ReplSession(console.Out, console.Error, new ReplOptions(parse.GetValue(seed), console.OutputIsTerminal));

@@ -87,14 +87,12 @@ public sealed unsafe class CompiledExecutor : IDisposable
         foreach (var g in fusion.Groups.Where(g => g.Kind == GroupKind.Alias))
             slots[g.Anchor.Output] = slots[g.Anchor.Inputs[0]];
 
-        var lowered = new List<(KernelGroup Group, LoweredKernel Kernel)>();
-        foreach (var g in fusion.Groups)
-            if (KernelLowering.CanLower(g) && g.Outputs.Length > 0)
-                lowered.Add((g, KernelLowering.Lower(fusion, g, "k" + g.Id)));
-        var source = CSharpKernelPrinter.PrintModule("Kernels", lowered.Select(l => l.Kernel.Kernel), graph.Name);
-        Type? kernels = lowered.Count > 0 ? KernelCompiler.Load(source).GetType("DeepSeek.Lang.Generated.Kernels", throwOnError: true) : null;
+        // The same kernels dskc compile --emit csharp writes.
+        var module = KernelModule.Create(fusion);
+        var source = module.Source;
+        Type? kernels = module.Kernels.Length > 0 ? KernelCompiler.Load(source).GetType("DeepSeek.Lang.Generated." + KernelModule.ClassName, throwOnError: true) : null;
 
-        var loweredByGroup = lowered.ToDictionary(l => l.Group, l => l.Kernel);
+        var loweredByGroup = module.Kernels.ToDictionary(k => k.Group, k => k.Lowered);
         var constantSteps = new List<Step>();
         var steps = ImmutableArray.CreateBuilder<Step>();
         foreach (var g in fusion.Groups)

@@ -37,11 +37,21 @@ public static class CSharpKernelPrinter
         return sb.ToString();
     }
 
-    /// <summary>Text safe inside a // comment: one line, no control characters.</summary>
+    /// <summary>
+    /// Text safe inside a // comment: one line. C# ends a comment at CR, LF, U+0085 (control characters),
+    /// U+2028 and U+2029 (line and paragraph separators), so text from a .dsk file (a path, a string in an
+    /// expression) could otherwise end the comment and put code after it; format characters (bidi
+    /// overrides) go too, so that the comment reads as it compiles.
+    /// </summary>
     public static string Comment(string text)
     {
         var sb = new StringBuilder(text.Length);
-        foreach (var c in text) sb.Append(char.IsControl(c) ? ' ' : c);
+        foreach (var c in text)
+        {
+            var category = char.GetUnicodeCategory(c);
+            bool unsafeChar = category is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
+            sb.Append(unsafeChar ? ' ' : c);
+        }
         return sb.ToString();
     }
 
