@@ -146,11 +146,13 @@ public class SemanticTests
 
     // ------------------------------------------------------------------ GCN
 
-    [Fact]
-    public void GraphConvMatchesTheDenseFormula()
+    [Theory]
+    [InlineData(5, 3)] // narrower output: the product first, then propagation
+    [InlineData(3, 5)] // narrower input: propagation first, then the product
+    public void GraphConvMatchesTheDenseFormula(int fin, int fout)
     {
-        const int n = 7, e = 15, fin = 5, fout = 3;
-        var graph = Compile("model G = GraphConv(5, 3)", "G");
+        const int n = 7, e = 15;
+        var graph = Compile($"model G = GraphConv({fin}, {fout})", "G");
         using var weights = RandomWeights(graph, 11);
         using var x = RandomF32(1, "x", n, fin);
         using var edges = RandomInts(1, "edges", n, 2, e);  // duplicates and self loops included
