@@ -90,9 +90,11 @@ internal static class FusionRules
             case (GroupKind.Gemm, GroupKind.Pointwise):
                 return IsGemmEpilogue(producer, consumer);
             case (GroupKind.Pointwise, GroupKind.Library):
-                return IsStridedOperand(producer, consumer);
+                return IsStridedOperand(producer, consumer) || IsScatterRowScale(producer, consumer);
             case (GroupKind.Library, GroupKind.Pointwise):
                 return IsStridedResult(producer, consumer);
+            case (GroupKind.Library, GroupKind.Library):
+                return IsScatterGather(producer, consumer);
             default:
                 return false;
         }
@@ -158,18 +160,62 @@ internal static class FusionRules
         KeepsLastAxis(consumer.Anchor) && consumer.Anchor.Inputs[0] == producer.Anchor.Output &&
         !producer.Nodes.Any(n => n.Op == Ops.Transpose && n.Inputs[0] == producer.Anchor.Output);
 
+    // Message passing, scatter_add(index_select(x, src) * scale[:, None], dst, size: N), is one pass over
+    // the edges (a sparse-dense product) that never writes the gathered rows, one row per edge.
+
+    /// <summary>The rows a scatter_add sums are scaled each by one value: x * s with s of shape [E, 1].</summary>
+    private static bool IsScatterRowScale(KernelGroup producer, KernelGroup consumer)
+    {
+        var scatter = consumer.Anchor;
+        if (scatter.Op != Ops.ScatterAdd || consumer.Nodes.Any(n => n.Op == Ops.Mul) || producer.Nodes.Count != 1) return false;
+        var mul = producer.Anchor;
+        if (mul.Op != Ops.Mul || mul.Output != scatter.Inputs[0] || mul.Output.Type.DType != DType.F32 || mul.Output.Type.Rank != 2) return false;
+        var rows = mul.Output.Type.Shape;
+        return RowScaled(mul, rows, out _);
+    }
+
+    /// <summary>A mul of [E, F] rows by an [E, 1] column (either operand order): the rows operand.</summary>
+    public static bool RowScaled(Node mul, Shape rows, out Value rowsOperand)
+    {
+        rowsOperand = mul.Inputs[0];
+        for (int i = 0; i < 2; i++)
+        {
+            var a = mul.Inputs[i].Type.Shape;
+            var b = mul.Inputs[1 - i].Type.Shape;
+            if (a.Equals(rows) && b.Rank == 2 && b[0].Equals(rows[0]) && b[1].IsConstant && b[1].ConstantValue == 1)
+            {
+                rowsOperand = mul.Inputs[i];
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The rows a scatter_add sums (directly or through its row scale) are gathered by an index_select along axis 0.</summary>
+    private static bool IsScatterGather(KernelGroup producer, KernelGroup consumer)
+    {
+        var scatter = consumer.Anchor;
+        if (scatter.Op != Ops.ScatterAdd || producer.Nodes.Count != 1 || consumer.Nodes.Any(n => n.Op == Ops.IndexSelect)) return false;
+        var gather = producer.Anchor;
+        if (gather.Op != Ops.IndexSelect || gather.Output.Type.DType != DType.F32 || gather.Output.Type.Rank != 2) return false;
+        if (gather.Inputs[1].Type.DType != DType.I64 || gather.Attributes.GetInt("axis") is not (0 or -2)) return false;
+        if (scatter.Inputs[0] == gather.Output) return true;
+        var mul = consumer.Nodes.FirstOrDefault(n => n.Op == Ops.Mul);
+        return mul != null && RowScaled(mul, mul.Output.Type.Shape, out var rowsOperand) && rowsOperand == gather.Output;
+    }
+
     private static bool KeepsLastAxis(Node transpose)
     {
         var perm = transpose.Attributes.GetInts("perm");
         return perm.Length > 0 && perm[perm.Length - 1] == perm.Length - 1;
     }
 
-    /// <summary>The node that gives a group its kind: the matmul, the reduction, the library op, else the last node.</summary>
+    /// <summary>The node that gives a group its kind: the matmul, the reduction, the library op (a scatter over its gather), else the last node.</summary>
     public static Node AnchorOf(KernelGroup group) => group.Kind switch
     {
         GroupKind.Gemm => group.Nodes.First(n => n.Op == Ops.MatMul),
         GroupKind.Reduction => group.Nodes.First(n => KindOf(n) == GroupKind.Reduction),
-        GroupKind.Library => group.Nodes.First(n => KindOf(n) == GroupKind.Library),
+        GroupKind.Library => group.Nodes.FirstOrDefault(n => n.Op == Ops.ScatterAdd) ?? group.Nodes.First(n => KindOf(n) == GroupKind.Library),
         _ => group.Nodes[group.Nodes.Count - 1],
     };
 

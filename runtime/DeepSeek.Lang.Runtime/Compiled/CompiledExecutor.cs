@@ -103,6 +103,7 @@ public sealed unsafe class CompiledExecutor : IDisposable
                 GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k) => Generated(kernels!, g, k, slots),
                 GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
                 GroupKind.Library when FastStep.Handles(g) => new FastStep(g, slots),
+                GroupKind.Library when GatherScatterStep.Handles(g) => new GatherScatterStep(g, slots),
                 _ => new LibraryStep(g, slots),
             };
             if (step == null) continue;
@@ -164,7 +165,7 @@ public sealed unsafe class CompiledExecutor : IDisposable
 
     /// <summary>Kernels that write into a buffer given to them (the others allocate their results).</summary>
     private static bool WritesPlannedBuffer(KernelGroup g) =>
-        g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g) || FastStep.Handles(g);
+        g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g) || FastStep.Handles(g) || GatherScatterStep.Handles(g);
 
     private static bool IsAttention(KernelGroup g) => g.Kind == GroupKind.Library && g.Anchor.Op == Ops.Attention && g.Anchor.Inputs[0].Type.DType == DType.F32;
 
@@ -513,6 +514,57 @@ public sealed unsafe class CompiledExecutor : IDisposable
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Message passing fused by <c>FusionRules</c>: scatter_add of rows that an index_select gathers
+    /// and a per-row scale multiplies, in one pass over the edges (<see cref="Kernels.Cpu.IndexKernels.GatherScaleScatterF32"/>).
+    /// </summary>
+    private sealed class GatherScatterStep : Step
+    {
+        public override string Kind => "fast";
+
+        private readonly int _x, _gather = -1, _scale = -1, _scatter, _output;
+        private readonly long _xRows, _width, _rows, _size;
+
+        public GatherScatterStep(KernelGroup group, Dictionary<Value, int> slots) : base(group)
+        {
+            var scatter = group.Anchor;
+            var mul = group.Nodes.FirstOrDefault(n => n.Op == Ops.Mul);
+            var gather = group.Nodes.FirstOrDefault(n => n.Op == Ops.IndexSelect);
+            var rows = scatter.Inputs[0];
+            if (mul != null)
+            {
+                int r = mul.Inputs[0].Type.Shape.Equals(mul.Output.Type.Shape) ? 0 : 1;
+                rows = mul.Inputs[r];
+                _scale = slots[mul.Inputs[1 - r]];
+            }
+            var x = rows;
+            if (gather != null)
+            {
+                x = gather.Inputs[0];
+                _gather = slots[gather.Inputs[1]];
+            }
+            _x = slots[x];
+            _scatter = slots[scatter.Inputs[1]];
+            _output = slots[scatter.Output];
+            var xShape = x.Type.Shape.ToConcrete();
+            (_xRows, _width) = (xShape[0], xShape[1]);
+            _rows = scatter.Inputs[0].Type.Shape.ToConcrete()[0];
+            _size = scatter.Output.Type.Shape.ToConcrete()[0];
+        }
+
+        public static bool Handles(KernelGroup g) =>
+            g.Kind == GroupKind.Library && g.Anchor.Op == Ops.ScatterAdd && g.Nodes.Count > 1 &&
+            g.Anchor.Inputs[0].Type.DType == DType.F32 && g.Anchor.Inputs[0].Type.Rank == 2 && g.Anchor.Inputs[1].Type.DType == DType.I64 &&
+            g.Nodes.All(n => n.Op == Ops.ScatterAdd || n.Op == Ops.Mul || n.Op == Ops.IndexSelect);
+
+        public override void Run(ExecutionState state) =>
+            Kernels.Cpu.IndexKernels.GatherScaleScatterF32(
+                (float*)state.Pointers[_x], _xRows, _width,
+                _gather < 0 ? null : (long*)state.Pointers[_gather],
+                _scale < 0 ? null : (float*)state.Pointers[_scale],
+                _rows, (long*)state.Pointers[_scatter], _size, (float*)state.Pointers[_output]);
     }
 
     /// <summary>

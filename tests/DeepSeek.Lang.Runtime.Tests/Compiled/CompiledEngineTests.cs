@@ -115,6 +115,30 @@ public class CompiledEngineTests
         AssertAgrees(graph, inputs, bound, 1e-4);
     }
 
+    [Theory]
+    [InlineData(12, 16)]
+    [InlineData(16, 12)]
+    public void Message_passing_gathers_scales_and_scatters_in_one_kernel(int features, int hidden)
+    {
+        var source = $$"""
+            module M(features: int, hidden: int) {
+              gcn = GraphConv(features, hidden)
+              sage = SAGEConv(hidden, 8)
+              forward(x: f32[N, features], edges: i64[2, E]) -> f32[N, 8] {
+                return sage(relu(gcn(x, edges)), edges)
+              }
+            }
+            model Small = M({{features}}, {{hidden}})
+            """;
+        var bound = new Dictionary<string, long> { ["N"] = 23, ["E"] = 71 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        var plan = FusionPlanner.Plan(graph);
+        // GraphConv's messages: gather, scale and scatter in one group; SAGEConv's mean: gather and scatter.
+        Assert.Contains(plan.Groups, g => string.Join(" ", g.Nodes.Select(n => n.Op.Name).Order()) == "index_select mul scatter_add");
+        Assert.Contains(plan.Groups, g => string.Join(" ", g.Nodes.Select(n => n.Op.Name).Order()) == "index_select scatter_add");
+        AssertAgrees(graph, inputs, bound, 1e-4);
+    }
+
     [Fact]
     public void Attention_reads_and_writes_through_the_head_transposes()
     {

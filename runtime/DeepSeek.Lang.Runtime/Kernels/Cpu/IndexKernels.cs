@@ -59,6 +59,64 @@ public static unsafe class IndexKernels
         });
     }
 
+    /// <summary>
+    /// Message passing in one pass, a sparse-dense product: output [size, width] = 0, then for each edge e,
+    /// output[scatter[e]] += scale[e] · x[gather[e]]. Without <paramref name="gather"/> row e of x is the
+    /// message itself; without <paramref name="scale"/> the scale is 1. It is
+    /// scatter_add(index_select(x, gather) * scale[:, None], scatter) without the [rows, width] messages.
+    /// Threads own disjoint ranges of destination rows, so sums are in edge order, as unfused.
+    /// </summary>
+    public static void GatherScaleScatterF32(float* x, long xRows, long width, long* gather, float* scale, long rows,
+        long* scatter, long size, float* output)
+    {
+        for (long e = 0; e < rows; e++)
+        {
+            if (gather != null && (ulong)gather[e] >= (ulong)xRows)
+                throw new RuntimeError($"index_select: index {gather[e]} is out of range for a dimension of size {xRows}");
+            if ((ulong)scatter[e] >= (ulong)size)
+                throw new RuntimeError($"scatter_add: index {scatter[e]} is out of range for size {size}");
+        }
+        new Span<float>(output, checked((int)(size * width))).Clear();
+        int threads = KernelParallel.Threads;
+        if (rows * width < KernelParallel.MinParallelWork || threads == 1 || size < threads)
+        {
+            ScatterRange(0, size);
+            return;
+        }
+        KernelParallel.For(threads, rows * width, (start, end) =>
+        {
+            for (long part = start; part < end; part++) ScatterRange(size * part / threads, size * (part + 1) / threads);
+        });
+
+        void ScatterRange(long lo, long hi)
+        {
+            for (long e = 0; e < rows; e++)
+            {
+                long d = scatter[e];
+                if (d < lo || d >= hi) continue;
+                var source = x + (gather != null ? gather[e] : e) * width;
+                if (scale != null) AddScaledRow(output + d * width, source, scale[e], width);
+                else AddRow(output + d * width, source, width);
+            }
+        }
+    }
+
+    private static void AddScaledRow(float* destination, float* source, float s, long n)
+    {
+        long j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var sv = Vector512.Create(s);
+            for (; j + 16 <= n; j += 16) Vector512.FusedMultiplyAdd(Vector512.Load(source + j), sv, Vector512.Load(destination + j)).Store(destination + j);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var sv = Vector256.Create(s);
+            for (; j + 8 <= n; j += 8) Vector256.FusedMultiplyAdd(Vector256.Load(source + j), sv, Vector256.Load(destination + j)).Store(destination + j);
+        }
+        for (; j < n; j++) destination[j] = MathF.FusedMultiplyAdd(source[j], s, destination[j]);
+    }
+
     private static void AddRow(float* destination, float* source, long n)
     {
         long j = 0;
