@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DeepSeek.Lang.Runtime.Kernels.Cpu;
+
+/// <summary>One product (one batch item), with B either given or pre-packed.</summary>
+internal unsafe struct GemmProblem
+{
+    public int M, N, K;
+    public float* A;
+    public nint Lda;
+    public bool TransA;
+    public float* B;
+    public nint Ldb;
+    public bool TransB;
+    /// <summary>Non-null when B was packed ahead (<see cref="PackedMatrix"/>): K×PackedNPad floats.</summary>
+    public float* PackedB;
+    public int PackedNPad;
+    public float* C;
+    public nint Ldc;
+    public float Alpha, Beta;
+    public EpilogueArgs Epilogue;
+}
+
+/// <summary>
+/// The BLIS loop nest around a micro-kernel, over the rectangle [m0, m1)×[n0, n1) of C:
+/// jc (NC columns: B block, shared L3) → pc (KC deep: pack B block) → ic (MC rows: pack A block, L2)
+/// → jr (NR columns: B micro-panel, L1) → ir (MR rows: A micro-panel) → micro-kernel.
+/// The first k block applies beta, later ones accumulate, the last one applies the epilogue to each
+/// tile right after the micro-kernel stored it.
+/// </summary>
+internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKernel
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmProblem* p, int m0, int m1, int n0, int n1)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, mcMax = TKernel.MC, ncMax = TKernel.NC;
+        var buffers = PackBuffers.ForCurrentThread((nuint)(mcMax * kcMax), (nuint)(kcMax * ncMax));
+        float* bufA = buffers.A, bufB = buffers.B;
+        bool epilogue = !p->Epilogue.IsIdentity;
+        int k = p->K;
+        nint ldc = p->Ldc;
+        float alpha = p->Alpha;
+
+        for (int jc = n0; jc < n1; jc += ncMax)
+        {
+            int nb = Math.Min(ncMax, n1 - jc);
+            for (int pc = 0; pc < k; pc += kcMax)
+            {
+                int kb = Math.Min(kcMax, k - pc);
+                float beta = pc == 0 ? p->Beta : 1f;
+                bool last = pc + kb == k;
+                float* pb;
+                if (p->PackedB != null)
+                {
+                    // Pre-packed layout: block pc at pc·NPad, its panels kb·NR apart (jc is a multiple of NR).
+                    pb = p->PackedB + (nint)pc * p->PackedNPad + (nint)jc * kb;
+                }
+                else
+                {
+                    Packing.PackB<TKernel>(p->B, p->Ldb, p->TransB, pc, jc, kb, nb, bufB);
+                    pb = bufB;
+                }
+
+                for (int ic = m0; ic < m1; ic += mcMax)
+                {
+                    int mb = Math.Min(mcMax, m1 - ic);
+                    Packing.PackA<TKernel>(p->A, p->Lda, p->TransA, ic, pc, mb, kb, bufA);
+                    for (int jr = 0; jr < nb; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nb - jr);
+                        float* bp = pb + (nint)jr * kb;
+                        float* cj = p->C + jc + jr;
+                        for (int ir = 0; ir < mb; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mb - ir);
+                            float* cp = cj + (ic + ir) * ldc;
+                            TKernel.Tile(rows, cols, kb, bufA + (nint)ir * kb, bp, cp, ldc, alpha, beta);
+                            if (last && epilogue)
+                                TKernel.Epilogue(cp, ldc, rows, cols, ic + ir, jc + jr, p->Epilogue);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Per-thread packing buffers, 64-byte aligned, grown on demand and kept for the thread's lifetime
+/// (so a product allocates nothing once warm); freed by the finalizer when the thread is gone.
+/// </summary>
+internal sealed unsafe class PackBuffers
+{
+    [ThreadStatic] private static PackBuffers? t_current;
+
+    // Slack past the end: vector stores of partial panels may run a vector past the last element.
+    private const nuint Slack = 64;
+
+    private nuint _capacityA, _capacityB;
+    public float* A { get; private set; }
+    public float* B { get; private set; }
+
+    public static PackBuffers ForCurrentThread(nuint floatsA, nuint floatsB)
+    {
+        var buffers = t_current ??= new PackBuffers();
+        buffers.Ensure(floatsA, floatsB);
+        return buffers;
+    }
+
+    private void Ensure(nuint floatsA, nuint floatsB)
+    {
+        if (floatsA > _capacityA)
+        {
+            NativeMemory.AlignedFree(A);
+            A = (float*)NativeMemory.AlignedAlloc((floatsA + Slack) * sizeof(float), 64);
+            _capacityA = floatsA;
+        }
+        if (floatsB > _capacityB)
+        {
+            NativeMemory.AlignedFree(B);
+            B = (float*)NativeMemory.AlignedAlloc((floatsB + Slack) * sizeof(float), 64);
+            _capacityB = floatsB;
+        }
+    }
+
+    ~PackBuffers()
+    {
+        NativeMemory.AlignedFree(A);
+        NativeMemory.AlignedFree(B);
+    }
+}
