@@ -25,6 +25,24 @@ internal static class Program
         [("m1 1x4096x4096", 1, 4096, 4096), ("m4 4x4096x4096", 4, 4096, 4096), ("m8 8x4096x4096", 8, 4096, 4096),
          ("m32 32x4096x4096", 32, 4096, 4096), ("m16 16x768x768", 16, 768, 768), ("m32 32x2304x768", 32, 2304, 768)];
 
+    private static bool s_threadCpuTime;
+
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>Seconds on a clock: the monotonic wall clock, or this thread's CPU time.</summary>
+    private static double Now()
+    {
+        if (!s_threadCpuTime) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var t);
+        return t.Seconds + t.Nanoseconds * 1e-9;
+    }
+
     private static int Main(string[] args)
     {
         bool json = args.Contains("--json");
@@ -33,7 +51,24 @@ internal static class Program
         string set = StringArg(args, "--shapes", "squares,transformer");
         string threadList = StringArg(args, "--threads", $"1,{Environment.ProcessorCount}");
         bool packed = !args.Contains("--no-packed");
+        // Tuning aid on a shared machine: with one thread, time only this thread's CPU time, so
+        // time slices lost to other processes do not count (both libraries run on the calling thread).
+        s_threadCpuTime = args.Contains("--thread-cpu-time");
+        if (s_threadCpuTime && threadList != "1")
+            throw new ArgumentException("--thread-cpu-time needs --threads 1");
         string? saveModel = StringArg(args, "--save-model", null!);
+
+        if (args.Contains("--diag"))
+        {
+            Diag(IntArg(args, "--n", 512), IntArg(args, "--threads", 2));
+            return 0;
+        }
+
+        if (args.Contains("--kernel"))
+        {
+            KernelPeak(IntArg(args, "--kc", 256));
+            return 0;
+        }
 
         var shapes = new List<(string Name, int M, int N, int K)>();
         foreach (var s in set.Split(','))
@@ -151,9 +186,9 @@ internal static class Program
                 for (int v = 0; v < variants.Count; v++)
                 {
                     var action = variants[v];
-                    long start = Stopwatch.GetTimestamp();
+                    double start = Now();
                     for (int i = 0; i < iters[v]; i++) action();
-                    perCall[v][r] = Stopwatch.GetElapsedTime(start).TotalSeconds / iters[v];
+                    perCall[v][r] = (Now() - start) / iters[v];
                 }
 
             double err = RelativeError(ours, ort);
@@ -161,6 +196,57 @@ internal static class Program
             double g(int v) => flops / Median(perCall[v]) / 1e9;
             double? gp = withPacked ? g(2) : null, gc = withPacked ? g(3) : null;
             return new Result(name, m, n, k, threads, g(0), g(1), g(0) / g(1), gp, gc, withPacked ? gp / gc : null, err);
+        }
+    }
+
+    /// <summary>
+    /// The 12×32 micro-kernel alone on L1/L2-resident packed panels (no packing, no threads): the
+    /// ceiling the whole GEMM can reach on one core. Reports thread-CPU-time GFLOP/s.
+    /// </summary>
+    private static unsafe void KernelPeak(int kc)
+    {
+        s_threadCpuTime = true;
+        const int panels = 8; // 8 B micro-panels against one A micro-panel, as in the driver's inner loop
+        float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(12 * kc * 4), 64);
+        float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(32 * kc * panels * 4), 64);
+        float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(12 * 32 * panels * 4), 64);
+        for (int i = 0; i < 12 * kc; i++) a[i] = 0.001f * (i % 17);
+        for (int i = 0; i < 32 * kc * panels; i++) b[i] = 0.001f * (i % 13);
+        var times = new double[9];
+        for (int r = 0; r < times.Length; r++)
+        {
+            int iters = 2000;
+            double start = Now();
+            for (int it = 0; it < iters; it++)
+                for (int j = 0; j < panels; j++)
+                    Avx512Kernel.Tile(12, 32, kc, a, b + j * 32 * kc, c + j * 32, 32 * panels, 1f, 1f);
+            times[r] = (Now() - start) / ((double)iters * panels);
+        }
+        double flops = 2.0 * 12 * 32 * kc;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"12x32 micro-kernel, kc={kc}: {flops / Median(times) / 1e9:F1} GFLOP/s (thread CPU time)"));
+    }
+
+    /// <summary>Wall time against process CPU time of our GEMM alone: shows how busy the workers are.</summary>
+    private static unsafe void Diag(int n, int threads)
+    {
+        var rng = new Random(1);
+        float[] a = Random(rng, n * n), b = Random(rng, n * n), c = Random(rng, n * n);
+        var options = new GemmOptions { MaxThreads = threads };
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            for (int i = 0; i < 20; i++) Gemm.Sgemm(options, n, n, n, pa, n, pb, n, pc, n);
+            for (int r = 0; r < 5; r++)
+            {
+                var proc = Process.GetCurrentProcess();
+                var cpu0 = proc.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                int iters = 0;
+                while (sw.ElapsedMilliseconds < 500) { Gemm.Sgemm(options, n, n, n, pa, n, pb, n, pc, n); iters++; }
+                proc.Refresh();
+                double wall = sw.Elapsed.TotalSeconds, cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{n}^3 x{threads}: {2.0 * n * n * n * iters / wall / 1e9:F1} GFLOP/s wall, CPU/wall {cpu / wall:F2}"));
+            }
         }
     }
 

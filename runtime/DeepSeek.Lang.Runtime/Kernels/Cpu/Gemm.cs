@@ -11,8 +11,8 @@ namespace DeepSeek.Lang.Runtime.Kernels.Cpu;
 /// <remarks>
 /// A BLIS-style kernel: B and A are packed into cache-sized blocks, and a register-blocked
 /// micro-kernel (12×32 with Vector512 FMA, 6×16 with Vector256 FMA, or 4×4 scalar, chosen by the
-/// CPU) computes each tile of C. Work is split over persistent worker threads as independent
-/// rectangles of C (or batch items). Shapes: op(A) is M×K, op(B) is K×N, C is M×N.
+/// CPU) computes each tile of C. On several threads, B is packed once by all of them and
+/// rectangles of C (or whole batch items) are claimed one at a time by persistent worker threads. Shapes: op(A) is M×K, op(B) is K×N, C is M×N.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -158,6 +158,14 @@ public static unsafe class Gemm
 
     // ---- scheduling -------------------------------------------------------------------------------
 
+    private enum Phase
+    {
+        /// <summary>Items are whole batch items, each run on one thread.</summary>
+        BatchItems,
+        /// <summary>Items are rectangles of C of one batch item, after chunks of B (a KC block × a few panels) to pack.</summary>
+        Tiles,
+    }
+
     /// <summary>A whole (batched) call: what each part of the thread pool reads.</summary>
     private struct Job
     {
@@ -166,9 +174,17 @@ public static unsafe class Gemm
         public long StrideA, StrideB, StrideC;
         public int Batch;
         public GemmPath Path;
-        public bool OverBatch;   // parts take whole batch items; otherwise a grid over C of item BatchIndex
-        public int Parts, BatchIndex;
+        public Phase Phase;
+        /// <summary>Batch item of the PackB and Tiles phases.</summary>
+        public GemmProblem Current;
+        public int Items;
+        /// <summary>Next unclaimed item: threads claim items one at a time, so a thread that another process delays does less.</summary>
+        public int Next;
+        /// <summary>Items of packing B before the Tiles phase (0: B is packed already), next to claim, finished.</summary>
+        public int PackItems, NextPack, PackDone;
         public int GridM, GridN, TilesM, TilesN, Mr, Nr;
+        public float* PackedB;
+        public int NPad;
     }
 
     private static void Run(in GemmOptions options, GemmPath path, int batch, ref GemmProblem p,
@@ -211,69 +227,132 @@ public static unsafe class Gemm
         long macs = (long)batch * p.M * p.N * p.K;
         int threads = options.ForceParts > 0 ? options.ForceParts : (int)Math.Clamp(macs / MinMacsPerThread, 1, maxThreads);
 
-        if (batch >= threads && batch > 1)
+        if (batch > 1 && batch >= threads)
         {
-            job.OverBatch = true;
-            job.Parts = Math.Min(threads, batch);
-            GemmThreads.Run(job.Parts, &RunPart, &job);
+            job.Phase = Phase.BatchItems;
+            job.Items = batch;
+            GemmThreads.Run(Math.Min(threads, batch) - 1, &RunJob, &job);
             return;
         }
 
-        (job.GridM, job.GridN) = ChooseGrid(threads, job.TilesM, job.TilesN, job.Mr, job.Nr, p.K, p.PackedB != null);
-        job.Parts = job.GridM * job.GridN;
         for (int i = 0; i < batch; i++)
         {
-            job.BatchIndex = i;
-            GemmThreads.Run(job.Parts, &RunPart, &job);
+            job.Current = Item(&job, i);
+            if (threads == 1)
+            {
+                // One thread: the plain BLIS nest, packing B block by block while it is hot in cache.
+                RunRect(path, &job.Current, 0, p.M, 0, p.N);
+                continue;
+            }
+
+            job.PackItems = 0;
+            if (job.Current.PackedB == null)
+            {
+                // Several threads: all of B is packed once, by all of them, instead of once per
+                // thread; then every thread reads the shared panels. (They stream from L2/L3 against
+                // an A block of ≥ 48 rows: a few bytes a cycle, far below what the caches deliver.)
+                int kc = KcOf(path);
+                job.NPad = job.TilesN * job.Nr;
+                job.PackedB = PackBuffers.ForCurrentThread(0, 0).Whole((nuint)((long)p.K * job.NPad));
+                job.PackItems = (p.K + kc - 1) / kc * ((job.TilesN + PanelsPerPackItem - 1) / PanelsPerPackItem);
+                job.Current.PackedB = job.PackedB;
+                job.Current.PackedNPad = job.NPad;
+            }
+
+            (job.GridM, job.GridN) = ChooseGrid(threads, job.TilesM, job.TilesN);
+            job.Phase = Phase.Tiles;
+            job.Items = job.GridM * job.GridN;
+            job.Next = job.NextPack = job.PackDone = 0;
+            GemmThreads.Run(Math.Min(threads, Math.Max(job.Items, job.PackItems)) - 1, &RunJob, &job);
         }
     }
+
+    /// <summary>B panels per item of the parallel packing of B.</summary>
+    private const int PanelsPerPackItem = 4;
 
     /// <summary>
-    /// Splits C into gridM×gridN rectangles, one a thread, choosing the split that minimises the
-    /// slowest thread's estimated cycles: its multiply-adds at 16 a cycle plus about a cycle per
-    /// packed element. Each thread packs its own rows of A and (unless pre-packed) its own columns of
-    /// B, so splitting M repacks B in every thread and splitting N repacks A.
+    /// Rectangles of C handed out to threads: about four per thread so that a thread slowed by
+    /// another process leaves its share to the others, each at least 4 micro-tiles tall (48 rows of
+    /// the Vector512 path: the A block a B panel is reused against) and, when M is too short to give
+    /// enough items, at least 4 panels wide.
     /// </summary>
-    private static (int GridM, int GridN) ChooseGrid(int threads, int tilesM, int tilesN, int mr, int nr, int k, bool packedB)
+    private static (int GridM, int GridN) ChooseGrid(int threads, int tilesM, int tilesN)
     {
-        var best = (GridM: 1, GridN: 1);
-        double bestCost = double.MaxValue;
-        for (int t = threads; t >= 1 && bestCost == double.MaxValue; t--)
+        int target = 4 * threads;
+        int gridM = Math.Clamp(tilesM / 4, 1, target);
+        int gridN = gridM >= target ? 1 : Math.Clamp((target + gridM - 1) / gridM, 1, Math.Max(1, tilesN / 4));
+        // Forced part counts in tests may exceed what the minimum sizes allow: still give each part work.
+        while (gridM * gridN < threads && (gridM < tilesM || gridN < tilesN))
         {
-            for (int gm = 1; gm <= t; gm++)
-            {
-                if (t % gm != 0) continue;
-                int gn = t / gm;
-                if (gm > tilesM || gn > tilesN) continue;
-                double rows = (double)((tilesM + gm - 1) / gm) * mr, cols = (double)((tilesN + gn - 1) / gn) * nr;
-                double cost = rows * cols * k / 16 + rows * k * Math.Ceiling(cols / Avx512Kernel.NC) + (packedB ? 0 : cols * k);
-                if (cost < bestCost) { bestCost = cost; best = (gm, gn); }
-            }
+            if (gridM < tilesM) gridM++;
+            else gridN++;
         }
-        return best;
+        return (gridM, gridN);
     }
 
-    private static void RunPart(void* state, int part)
+    private static int KcOf(GemmPath path) => path switch
+    {
+        GemmPath.Avx512 => Avx512Kernel.KC,
+        GemmPath.Avx2 => Avx2Kernel.KC,
+        _ => ScalarKernel.KC,
+    };
+
+    /// <summary>
+    /// The body every thread of a call runs: claim items until none are left. In the Tiles phase with
+    /// a B to pack, pack items come first, and a thread waits for the last of them to be finished
+    /// (by whichever thread claimed it) before it claims a rectangle of C.
+    /// </summary>
+    private static void RunJob(void* state)
     {
         var job = (Job*)state;
-        if (job->OverBatch)
+        int item;
+        if (job->Phase == Phase.BatchItems)
         {
-            long first = (long)part * job->Batch / job->Parts, end = (long)(part + 1) * job->Batch / job->Parts;
-            for (long i = first; i < end; i++)
+            while ((item = Interlocked.Increment(ref job->Next) - 1) < job->Items)
             {
-                var item = Item(job, i);
-                RunRect(job->Path, &item, 0, item.M, 0, item.N);
+                var problem = Item(job, item);
+                RunRect(job->Path, &problem, 0, problem.M, 0, problem.N);
             }
+            return;
         }
-        else
+
+        if (job->PackItems > 0)
         {
-            var item = Item(job, job->BatchIndex);
-            int gm = part / job->GridN, gn = part % job->GridN;
-            int m0 = (int)Math.Min((long)gm * job->TilesM / job->GridM * job->Mr, item.M);
-            int m1 = (int)Math.Min((long)(gm + 1) * job->TilesM / job->GridM * job->Mr, item.M);
-            int n0 = (int)Math.Min((long)gn * job->TilesN / job->GridN * job->Nr, item.N);
-            int n1 = (int)Math.Min((long)(gn + 1) * job->TilesN / job->GridN * job->Nr, item.N);
-            if (m0 < m1 && n0 < n1) RunRect(job->Path, &item, m0, m1, n0, n1);
+            while ((item = Interlocked.Increment(ref job->NextPack) - 1) < job->PackItems)
+            {
+                PackBItem(job, item);
+                Interlocked.Increment(ref job->PackDone);
+            }
+            while (Volatile.Read(ref job->PackDone) < job->PackItems) Thread.SpinWait(8);
+        }
+
+        var p = &job->Current;
+        while ((item = Interlocked.Increment(ref job->Next) - 1) < job->Items)
+        {
+            int gm = item / job->GridN, gn = item % job->GridN;
+            int m0 = (int)Math.Min((long)gm * job->TilesM / job->GridM * job->Mr, p->M);
+            int m1 = (int)Math.Min((long)(gm + 1) * job->TilesM / job->GridM * job->Mr, p->M);
+            int n0 = (int)Math.Min((long)gn * job->TilesN / job->GridN * job->Nr, p->N);
+            int n1 = (int)Math.Min((long)(gn + 1) * job->TilesN / job->GridN * job->Nr, p->N);
+            if (m0 < m1 && n0 < n1) RunRect(job->Path, p, m0, m1, n0, n1);
+        }
+    }
+
+    /// <summary>Packs one item of B: KC block `item / chunksPerBlock`, panels of chunk `item % chunksPerBlock`.</summary>
+    private static void PackBItem(Job* job, int item)
+    {
+        var p = &job->Current;
+        int kc = KcOf(job->Path), nr = job->Nr;
+        int chunksPerBlock = (job->TilesN + PanelsPerPackItem - 1) / PanelsPerPackItem;
+        int pc = item / chunksPerBlock * kc, j0 = item % chunksPerBlock * PanelsPerPackItem * nr;
+        int kb = Math.Min(kc, p->K - pc), nb = Math.Min(PanelsPerPackItem * nr, p->N - j0);
+        // The layout of PackedMatrix: block pc at pc·NPad, panel j at j·kb within it.
+        float* dst = job->PackedB + (nint)pc * job->NPad + (nint)j0 * kb;
+        switch (job->Path)
+        {
+            case GemmPath.Avx512: Packing.PackB<Avx512Kernel>(p->B, p->Ldb, p->TransB, pc, j0, kb, nb, dst); break;
+            case GemmPath.Avx2: Packing.PackB<Avx2Kernel>(p->B, p->Ldb, p->TransB, pc, j0, kb, nb, dst); break;
+            default: Packing.PackB<ScalarKernel>(p->B, p->Ldb, p->TransB, pc, j0, kb, nb, dst); break;
         }
     }
 

@@ -97,9 +97,25 @@ internal sealed unsafe class PackBuffers
     // Slack past the end: vector stores of partial panels may run a vector past the last element.
     private const nuint Slack = 64;
 
-    private nuint _capacityA, _capacityB;
+    private nuint _capacityA, _capacityB, _capacityWhole;
+    private float* _whole;
     public float* A { get; private set; }
     public float* B { get; private set; }
+
+    /// <summary>
+    /// A buffer for all of B packed, owned by the thread that called the GEMM (the workers write and
+    /// read it only during that call), so concurrent callers never share one.
+    /// </summary>
+    public float* Whole(nuint floats)
+    {
+        if (floats > _capacityWhole)
+        {
+            NativeMemory.AlignedFree(_whole);
+            _whole = (float*)NativeMemory.AlignedAlloc((floats + Slack) * sizeof(float), 64);
+            _capacityWhole = floats;
+        }
+        return _whole;
+    }
 
     public static PackBuffers ForCurrentThread(nuint floatsA, nuint floatsB)
     {
@@ -128,5 +144,6 @@ internal sealed unsafe class PackBuffers
     {
         NativeMemory.AlignedFree(A);
         NativeMemory.AlignedFree(B);
+        NativeMemory.AlignedFree(_whole);
     }
 }

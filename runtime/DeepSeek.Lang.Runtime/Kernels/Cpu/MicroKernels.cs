@@ -71,9 +71,9 @@ internal unsafe struct Avx512Kernel : IGemmKernel
 {
     public static int MR => 12;
     public static int NR => 32;
-    public static int KC => 256;
+    public static int KC => 384;
     public static int MC => 144;
-    public static int NC => 2048;
+    public static int NC => 1024;
     public static GemmPath Path => GemmPath.Avx512;
 
     public static void Tile(int rows, int cols, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
