@@ -219,7 +219,7 @@ internal static class Program
             double start = Now();
             for (int it = 0; it < iters; it++)
                 for (int j = 0; j < panels; j++)
-                    Avx512Kernel.Tile(12, 32, kc, a, b + j * 32 * kc, c + j * 32, 32 * panels, 1f, 1f);
+                    Avx512Kernel.Tile(12, 32, kc, a, b + j * 32 * kc, 32, c + j * 32, 32 * panels, 1f, 1f);
             times[r] = (Now() - start) / ((double)iters * panels);
         }
         double flops = 2.0 * 12 * 32 * kc;

@@ -158,6 +158,29 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<int, int, int> FewRowCases()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 16, 17 })
+            foreach (int n in new[] { 1, 15, 16, 17, 63, 64, 65, 200, 1000 })
+                foreach (int k in new[] { 1, 7, 8, 9, 300 })
+                    data.Add(m, n, k);
+        return data;
+    }
+
+    /// <summary>
+    /// A few rows with B given each call: the row-sweep kernel (M ≤ 4) and B read in place
+    /// (M ≤ 16): 64-column chunks, 16-column masked tails, 8-deep k blocks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FewRowCases))]
+    public void Few_rows_with_B_given_each_call(int m, int n, int k)
+    {
+        new GemmCase(m, n, k).Check();
+        new GemmCase(m, n, k) { TransA = true, PadA = 2, PadB = 3, PadC = 1, Alpha = 0.5f, Beta = 1.5f, Parts = 3 }.Check();
+        new GemmCase(m, n, k) { Bias = BiasKind.PerColumn, Residual = true, Act = Activation.GeluErf, Batch = 2, BatchGap = 1 }.Check();
+    }
+
     [Fact]
     public void Default_path_and_thread_count()
     {

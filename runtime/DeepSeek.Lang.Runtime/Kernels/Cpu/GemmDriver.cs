@@ -16,6 +16,10 @@ internal unsafe struct GemmProblem
     /// <summary>Non-null when B was packed ahead (<see cref="PackedMatrix"/>): K×PackedNPad floats.</summary>
     public float* PackedB;
     public int PackedNPad;
+    /// <summary>Read a row-major B in place (no packing): set for a few rows of A, where each B panel is used once or twice.</summary>
+    public bool DirectB;
+    /// <summary>Run by <see cref="SmallMKernel"/> (a few rows, B given row-major each call).</summary>
+    public bool SmallM;
     public float* C;
     public nint Ldc;
     public float Alpha, Beta;
@@ -50,13 +54,14 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKe
                 int kb = Math.Min(kcMax, k - pc);
                 float beta = pc == 0 ? p->Beta : 1f;
                 bool last = pc + kb == k;
-                float* pb;
+                float* pb = null;
+                bool direct = p->DirectB && p->PackedB == null && !p->TransB;
                 if (p->PackedB != null)
                 {
                     // Pre-packed layout: block pc at pc·NPad, its panels kb·NR apart (jc is a multiple of NR).
                     pb = p->PackedB + (nint)pc * p->PackedNPad + (nint)jc * kb;
                 }
-                else
+                else if (!direct)
                 {
                     Packing.PackB<TKernel>(p->B, p->Ldb, p->TransB, pc, jc, kb, nb, bufB);
                     pb = bufB;
@@ -70,12 +75,28 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKe
                     {
                         int cols = Math.Min(nr, nb - jr);
                         float* bp = pb + (nint)jr * kb;
+                        nint ldb = nr;
+                        if (direct)
+                        {
+                            // Whole panels straight from B's rows; the last, partial one is packed
+                            // (zero-padded) so that no load runs past B's last column.
+                            if (cols == nr)
+                            {
+                                bp = p->B + (nint)pc * p->Ldb + jc + jr;
+                                ldb = p->Ldb;
+                            }
+                            else
+                            {
+                                Packing.PackB<TKernel>(p->B, p->Ldb, false, pc, jc + jr, kb, cols, bufB);
+                                bp = bufB;
+                            }
+                        }
                         float* cj = p->C + jc + jr;
                         for (int ir = 0; ir < mb; ir += mr)
                         {
                             int rows = Math.Min(mr, mb - ir);
                             float* cp = cj + (ic + ir) * ldc;
-                            TKernel.Tile(rows, cols, kb, bufA + (nint)ir * kb, bp, cp, ldc, alpha, beta);
+                            TKernel.Tile(rows, cols, kb, bufA + (nint)ir * kb, bp, ldb, cp, ldc, alpha, beta);
                             if (last && epilogue)
                                 TKernel.Epilogue(cp, ldc, rows, cols, ic + ir, jc + jr, p->Epilogue);
                         }

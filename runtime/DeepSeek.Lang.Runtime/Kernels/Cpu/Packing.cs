@@ -50,35 +50,35 @@ internal static unsafe class Packing
         where TKernel : struct, IGemmKernel
     {
         int nr = TKernel.NR;
+        if (!transB)
+        {
+            // Row by row: each row of the block is read front to back (one sequential stream the
+            // prefetchers follow, even when rows are pages apart) and dealt out to the panels.
+            int full = nb / nr * nr, rest = nb - full;
+            float* s = b + (nint)p0 * ldb + j0;
+            for (int p = 0; p < kb; p++, s += ldb)
+            {
+                float* d = dst + p * nr;
+                for (int jr = 0; jr < full; jr += nr, d += (nint)kb * nr)
+                    CopyRow<TKernel>(s + jr, d);
+                if (rest > 0)
+                {
+                    int j = 0;
+                    for (; j < rest; j++) d[j] = s[full + j];
+                    for (; j < nr; j++) d[j] = 0f;
+                }
+            }
+            return;
+        }
+
         for (int jr = 0; jr < nb; jr += nr)
         {
             int cols = Math.Min(nr, nb - jr);
             float* d = dst + (nint)jr * kb;
-            if (transB)
-            {
-                // op(B) column j is B's row j: read `cols` rows in k order, 16 k's of a row per cache line.
-                if (cols < nr)
-                    new Span<float>(d, kb * nr).Clear();
-                Transpose(b + (nint)(j0 + jr) * ldb + p0, ldb, cols, kb, d, nr);
-            }
-            else
-            {
-                float* s = b + (nint)p0 * ldb + j0 + jr;
-                if (cols == nr)
-                {
-                    for (int p = 0; p < kb; p++, s += ldb, d += nr)
-                        CopyRow<TKernel>(s, d);
-                }
-                else
-                {
-                    for (int p = 0; p < kb; p++, s += ldb, d += nr)
-                    {
-                        int j = 0;
-                        for (; j < cols; j++) d[j] = s[j];
-                        for (; j < nr; j++) d[j] = 0f;
-                    }
-                }
-            }
+            // op(B) column j is B's row j: read `cols` rows in k order, 16 k's of a row per cache line.
+            if (cols < nr)
+                new Span<float>(d, kb * nr).Clear();
+            Transpose(b + (nint)(j0 + jr) * ldb + p0, ldb, cols, kb, d, nr);
         }
     }
 
