@@ -26,6 +26,7 @@ internal static class Program
          ("m32 32x4096x4096", 32, 4096, 4096), ("m16 16x768x768", 16, 768, 768), ("m32 32x2304x768", 32, 2304, 768)];
 
     private static bool s_threadCpuTime;
+    private static GemmPath? s_path;
 
     private struct TimeSpec
     {
@@ -51,6 +52,13 @@ internal static class Program
         string set = StringArg(args, "--shapes", "squares,transformer");
         string threadList = StringArg(args, "--threads", $"1,{Environment.ProcessorCount}");
         bool packed = !args.Contains("--no-packed");
+        s_path = StringArg(args, "--path", "") switch
+        {
+            "avx512" => GemmPath.Avx512,
+            "avx2" => GemmPath.Avx2,
+            "scalar" => GemmPath.Scalar,
+            _ => null,
+        };
         // Tuning aid on a shared machine: with one thread, time only this thread's CPU time, so
         // time slices lost to other processes do not count (both libraries run on the calling thread).
         s_threadCpuTime = args.Contains("--thread-cpu-time");
@@ -61,6 +69,14 @@ internal static class Program
         if (args.Contains("--diag"))
         {
             Diag(IntArg(args, "--n", 512), IntArg(args, "--threads", 2));
+            return 0;
+        }
+
+        s_threadCpuTime = args.Contains("--thread-cpu-time");
+        if (args.Contains("--epilogue"))
+        {
+            string threadArg = StringArg(args, "--threads", $"1,{Environment.ProcessorCount}");
+            EpilogueCost(threadArg.Split(',').Select(int.Parse).ToArray(), IntArg(args, "--rounds", 9), IntArg(args, "--round-ms", 40));
             return 0;
         }
 
@@ -92,7 +108,7 @@ internal static class Program
             Console.Error.WriteLine($"wrote {saveModel}");
         }
 
-        Console.Error.WriteLine($"GemmBench: {Environment.ProcessorCount} processors, path {Gemm.BestPath}, {rounds} rounds of ~{roundMs} ms, medians");
+        Console.Error.WriteLine($"GemmBench: {Environment.ProcessorCount} processors, path {s_path ?? Gemm.BestPath}, {rounds} rounds of ~{roundMs} ms, medians");
         var results = new List<Result>();
         foreach (var (name, m, n, k) in shapes)
             foreach (int t in threadCounts)
@@ -135,7 +151,7 @@ internal static class Program
         float[] ort = GC.AllocateArray<float>(m * n, pinned: true);
         float[] ortConst = GC.AllocateArray<float>(m * n, pinned: true);
         double flops = 2.0 * m * n * k;
-        var options = new GemmOptions { MaxThreads = threads };
+        var options = new GemmOptions { MaxThreads = threads, ForcePath = s_path };
 
         using var sessionOptions = new SessionOptions
         {
@@ -157,7 +173,7 @@ internal static class Program
         fixed (float* pa = a, pb = b, pc = ours, pcp = oursPacked)
         {
             float* ca = pa, cb = pb, cc = pc, ccp = pcp;
-            using var packedB = withPacked ? Gemm.PackB(k, n, pb, n) : null;
+            using var packedB = withPacked ? Gemm.PackB(k, n, pb, n, false, s_path ?? Gemm.BestPath) : null;
             var variants = new List<Action>
             {
                 () => Gemm.Sgemm(options, m, n, k, ca, k, cb, n, cc, n),
@@ -169,31 +185,12 @@ internal static class Program
                 variants.Add(() => constSession!.Run(runOptions, aNames, aValues, yNames, yConstValues));
             }
 
-            // Warm up (JIT, thread pools, caches) and size each round to ~roundMs.
-            var iters = new int[variants.Count];
-            for (int v = 0; v < variants.Count; v++)
-            {
-                variants[v]();
-                var sw = Stopwatch.StartNew();
-                int count = 0;
-                while (sw.Elapsed.TotalMilliseconds < Math.Max(20, roundMs / 2.0)) { variants[v](); count++; }
-                iters[v] = Math.Max(1, (int)(count * roundMs / sw.Elapsed.TotalMilliseconds));
-            }
-
-            var perCall = new double[variants.Count][];
-            for (int v = 0; v < variants.Count; v++) perCall[v] = new double[rounds];
-            for (int r = 0; r < rounds; r++)
-                for (int v = 0; v < variants.Count; v++)
-                {
-                    var action = variants[v];
-                    double start = Now();
-                    for (int i = 0; i < iters[v]; i++) action();
-                    perCall[v][r] = (Now() - start) / iters[v];
-                }
+            // Warm up (JIT, thread pools, caches), then interleaved rounds.
+            var median = TimeInterleaved(variants.ToArray(), rounds, roundMs);
 
             double err = RelativeError(ours, ort);
             if (withPacked) err = Math.Max(err, Math.Max(RelativeError(oursPacked, ort), RelativeError(ortConst, ort)));
-            double g(int v) => flops / Median(perCall[v]) / 1e9;
+            double g(int v) => flops / median[v] / 1e9;
             double? gp = withPacked ? g(2) : null, gc = withPacked ? g(3) : null;
             return new Result(name, m, n, k, threads, g(0), g(1), g(0) / g(1), gp, gc, withPacked ? gp / gc : null, err);
         }
@@ -224,6 +221,82 @@ internal static class Program
         }
         double flops = 2.0 * 12 * 32 * kc;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"12x32 micro-kernel, kc={kc}: {flops / Median(times) / 1e9:F1} GFLOP/s (thread CPU time)"));
+    }
+
+    /// <summary>
+    /// What the fused epilogue costs: a product with pre-packed B (inference) plain, then with
+    /// each epilogue fused into the tile stores (time added, in %), and bias + GELU(erf) + residual
+    /// as a separate vectorised pass over C after the product (what an unfused executor would do).
+    /// </summary>
+    private static unsafe void EpilogueCost(int[] threadCounts, int rounds, int roundMs)
+    {
+        (string Name, int M, int N, int K)[] shapes =
+            [("ffn-up 512x3072x768", 512, 3072, 768), ("ffn-down 512x768x3072", 512, 768, 3072), ("decode 16x3072x768", 16, 3072, 768), ("1024^3", 1024, 1024, 1024)];
+        string[] labels = ["bias", "bias+relu", "bias+silu", "bias+gelu(tanh)", "bias+gelu(erf)", "bias+residual", "bias+gelu(erf)+residual", "unfused bias+gelu(erf)+residual"];
+        Console.WriteLine($"| shape (MxNxK) | threads | plain GFLOP/s | {string.Join(" | ", labels)} |");
+        Console.WriteLine($"| --- | ---: | ---: |{string.Concat(labels.Select(_ => " ---: |"))}");
+        foreach (var (name, m, n, k) in shapes)
+            foreach (int t in threadCounts)
+            {
+                var rng = new Random(7);
+                float[] a = Random(rng, m * k), b = Random(rng, k * n), bias = Random(rng, n), res = Random(rng, m * n);
+                float[] c = new float[m * n], fused = new float[m * n];
+                var options = new GemmOptions { MaxThreads = t };
+                fixed (float* pa = a, pb = b, pbias = bias, pres = res, pc = c, pf = fused)
+                {
+                    float* ca = pa, cc = pc, cf = pf, cbias = pbias, cres = pres;
+                    using var packed = Gemm.PackB(k, n, pb, n);
+                    Epilogue Make(Activation act, bool residual) => new()
+                    {
+                        Bias = cbias, BiasKind = BiasKind.PerColumn, Activation = act,
+                        Residual = residual ? cres : null, ResidualStride = n,
+                    };
+                    Epilogue[] epilogues =
+                        [Make(Activation.None, false), Make(Activation.Relu, false), Make(Activation.Silu, false),
+                         Make(Activation.GeluTanh, false), Make(Activation.GeluErf, false), Make(Activation.None, true),
+                         Make(Activation.GeluErf, true)];
+                    var gelu = new EpilogueArgs(epilogues[^1], 0);
+                    var variants = new List<Action> { () => Gemm.Sgemm(options, m, ca, k, packed, cc, n) };
+                    foreach (var e in epilogues) variants.Add(() => Gemm.Sgemm(options, m, ca, k, packed, cf, n, e));
+                    variants.Add(() =>
+                    {
+                        Gemm.Sgemm(options, m, ca, k, packed, cc, n);
+                        EpilogueKernels.Apply512(cc, n, m, n, 0, 0, gelu);
+                    });
+                    var times = TimeInterleaved(variants.ToArray(), rounds, roundMs);
+                    // The last two variants computed the same thing, fused (in `fused`) and not (in `c`).
+                    double diff = 0;
+                    for (int i = 0; i < c.Length; i++) diff = Math.Max(diff, Math.Abs(c[i] - fused[i]));
+                    double flops = 2.0 * m * n * k;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} | {t} | {flops / times[0] / 1e9:F1} |{string.Concat(times.Skip(1).Select(x => $" +{x / times[0] - 1:P1} |"))}"));
+                    if (diff > 1e-3) Console.WriteLine($"  fused and unfused differ by {diff}");
+                }
+            }
+    }
+
+    /// <summary>Median seconds a call of each variant, timed in interleaved rounds after a warm-up.</summary>
+    private static double[] TimeInterleaved(Action[] variants, int rounds, int roundMs)
+    {
+        var iters = new int[variants.Length];
+        for (int v = 0; v < variants.Length; v++)
+        {
+            variants[v]();
+            var sw = Stopwatch.StartNew();
+            int count = 0;
+            while (sw.Elapsed.TotalMilliseconds < Math.Max(20, roundMs / 2.0)) { variants[v](); count++; }
+            iters[v] = Math.Max(1, (int)(count * roundMs / sw.Elapsed.TotalMilliseconds));
+        }
+        var perCall = new double[variants.Length][];
+        for (int v = 0; v < variants.Length; v++) perCall[v] = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+            for (int v = 0; v < variants.Length; v++)
+            {
+                double start = Now();
+                for (int i = 0; i < iters[v]; i++) variants[v]();
+                perCall[v][r] = (Now() - start) / iters[v];
+            }
+        return perCall.Select(Median).ToArray();
     }
 
     /// <summary>Wall time against process CPU time of our GEMM alone: shows how busy the workers are.</summary>

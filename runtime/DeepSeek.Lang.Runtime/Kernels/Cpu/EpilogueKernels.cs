@@ -98,23 +98,27 @@ internal static unsafe class EpilogueKernels
             float* ci = c + i * ldc;
             float* ri = e.Residual == null ? null : e.Residual + (row0 + i) * e.ResidualStride + col0;
             var rowBias = e.BiasKind == BiasKind.PerRow ? Vector512.Create(e.Bias[row0 + i]) : Vector512<float>.Zero;
-            for (int j = 0; j < cols; j += 16)
+            int j = 0;
+            for (; j + 16 <= cols; j += 16)
             {
-                var m = Mask512(cols - j);
-                bool whole = cols - j >= 16;
-                var v = whole ? Vector512.Load(ci + j) : Avx512F.MaskLoad(ci + j, m, Vector512<float>.Zero);
-                if (colBias != null)
-                    v += whole ? Vector512.Load(colBias + j) : Avx512F.MaskLoad(colBias + j, m, Vector512<float>.Zero);
-                else
-                    v += rowBias;
-                Vector512<float> r = default;
-                if (ri != null)
-                    r = whole ? Vector512.Load(ri + j) : Avx512F.MaskLoad(ri + j, m, Vector512<float>.Zero);
+                var v = Vector512.Load(ci + j);
+                v += colBias != null ? Vector512.Load(colBias + j) : rowBias;
+                var r = ri != null ? Vector512.Load(ri + j) : Vector512<float>.Zero;
                 if (before) v += r;
                 v = TAct.Apply(v);
                 if (!before) v += r;
-                if (whole) Vector512.Store(v, ci + j);
-                else Avx512F.MaskStore(ci + j, m, v);
+                Vector512.Store(v, ci + j);
+            }
+            if (j < cols)
+            {
+                var m = Mask512(cols - j);
+                var v = Avx512F.MaskLoad(ci + j, m, Vector512<float>.Zero);
+                v += colBias != null ? Avx512F.MaskLoad(colBias + j, m, Vector512<float>.Zero) : rowBias;
+                var r = ri != null ? Avx512F.MaskLoad(ri + j, m, Vector512<float>.Zero) : Vector512<float>.Zero;
+                if (before) v += r;
+                v = TAct.Apply(v);
+                if (!before) v += r;
+                Avx512F.MaskStore(ci + j, m, v);
             }
         }
     }

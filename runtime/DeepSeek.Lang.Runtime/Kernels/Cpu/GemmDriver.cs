@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepSeek.Lang.Runtime.Kernels.Cpu;
 
@@ -35,6 +36,18 @@ internal unsafe struct GemmProblem
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKernel
 {
+    /// <summary>Prefetches the NR floats (one or two cache lines) of each of `rows` rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* row, nint stride, int rows)
+    {
+        if (!Sse.IsSupported) return;
+        for (int i = 0; i < rows; i++, row += stride)
+        {
+            Sse.Prefetch0(row);
+            if (TKernel.NR > 16) Sse.Prefetch0(row + 16);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(GemmProblem* p, int m0, int m1, int n0, int n1)
     {
@@ -42,6 +55,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKe
         var buffers = PackBuffers.ForCurrentThread((nuint)(mcMax * kcMax), (nuint)(kcMax * ncMax));
         float* bufA = buffers.A, bufB = buffers.B;
         bool epilogue = !p->Epilogue.IsIdentity;
+        float* residual = p->Epilogue.Residual;
         int k = p->K;
         nint ldc = p->Ldc;
         float alpha = p->Alpha;
@@ -96,6 +110,11 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmKe
                         {
                             int rows = Math.Min(mr, mb - ir);
                             float* cp = cj + (ic + ir) * ldc;
+                            // Rows of C (partial sums, or beta·C) and of the residual are read once a
+                            // tile, rows apart, which the prefetchers miss: ask for them now, a whole
+                            // micro-kernel (kb·MR·NR multiply-adds) before they are needed.
+                            if (beta != 0f) PrefetchRows(cp, ldc, rows);
+                            if (last && residual != null) PrefetchRows(residual + (ic + ir) * p->Epilogue.ResidualStride + jc + jr, p->Epilogue.ResidualStride, rows);
                             TKernel.Tile(rows, cols, kb, bufA + (nint)ir * kb, bp, ldb, cp, ldc, alpha, beta);
                             if (last && epilogue)
                                 TKernel.Epilogue(cp, ldc, rows, cols, ic + ir, jc + jr, p->Epilogue);
