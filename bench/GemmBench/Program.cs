@@ -9,7 +9,8 @@ namespace GemmBench;
 /// <summary>
 /// Times DeepSeek.Lang's SGEMM against ONNX Runtime's MatMul on the same inputs in one process,
 /// interleaving the two in every round so that load from other processes hits both alike; reports
-/// the median GFLOP/s over the rounds and checks that both agree numerically.
+/// the median GFLOP/s over the rounds, the median of the per-round ratios ours/ORT, and checks that
+/// both agree numerically.
 /// Variants: B as an input (both pack B every call) and B constant (our PackB; an ORT initializer,
 /// which ORT pre-packs at session creation).
 /// </summary>
@@ -27,6 +28,7 @@ internal static class Program
 
     private static bool s_threadCpuTime;
     private static GemmPath? s_path;
+    private static int s_pauseMs;
 
     private struct TimeSpec
     {
@@ -73,6 +75,7 @@ internal static class Program
         }
 
         s_threadCpuTime = args.Contains("--thread-cpu-time");
+        s_pauseMs = IntArg(args, "--pause-ms", 30);
         if (args.Contains("--epilogue"))
         {
             string threadArg = StringArg(args, "--threads", $"1,{Environment.ProcessorCount}");
@@ -125,20 +128,28 @@ internal static class Program
         else
         {
             Console.WriteLine();
-            Console.WriteLine("| shape (MxNxK) | threads | ours GFLOP/s | ORT GFLOP/s | ours/ORT | ours packed-B | ORT const-B | ratio | max rel err |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine(Header);
             foreach (var r in results) Console.WriteLine(Line(r));
         }
         return results.All(r => r.RelativeError < 1e-4) ? 0 : 1;
     }
 
+    /// <summary>One shape at one thread count: GFLOP/s medians and bests (fastest round) of each variant.</summary>
     private sealed record Result(string Shape, int M, int N, int K, int Threads,
-        double OursGflops, double OrtGflops, double Ratio,
-        double? OursPackedGflops, double? OrtConstGflops, double? PackedRatio, double RelativeError);
+        double OursGflops, double OrtGflops, double Ratio, double OursBestGflops, double OrtBestGflops, double BestRatio,
+        double? OursPackedGflops, double? OrtConstGflops, double? PackedRatio,
+        double? OursPackedBestGflops, double? OrtConstBestGflops, double? PackedBestRatio, double RelativeError);
+
+    private const string Header =
+        "| shape (MxNxK) | threads | ours median | ORT median | ours/ORT (paired) | ours best | ORT best | best ratio " +
+        "| packed-B ours best | const-B ORT best | best ratio | packed paired ratio | rel. diff |\n" +
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
 
     private static string Line(Result r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Shape} | {r.Threads} | {r.OursGflops:F1} | {r.OrtGflops:F1} | {r.Ratio:P0} | " +
-        $"{Opt(r.OursPackedGflops)} | {Opt(r.OrtConstGflops)} | {(r.PackedRatio is { } p ? p.ToString("P0", CultureInfo.InvariantCulture) : "-")} | {r.RelativeError:E1} |");
+        $"| {r.Shape} | {r.Threads} | {r.OursGflops:F1} | {r.OrtGflops:F1} | {r.Ratio:P0} | {r.OursBestGflops:F1} | {r.OrtBestGflops:F1} | {r.BestRatio:P0} | " +
+        $"{Opt(r.OursPackedBestGflops)} | {Opt(r.OrtConstBestGflops)} | {Pct(r.PackedBestRatio)} | {Pct(r.PackedRatio)} | {r.RelativeError:E1} |");
+
+    private static string Pct(double? v) => v is { } x ? x.ToString("P0", CultureInfo.InvariantCulture) : "-";
 
     private static string Opt(double? v) => v is { } x ? x.ToString("F1", CultureInfo.InvariantCulture) : "-";
 
@@ -186,13 +197,18 @@ internal static class Program
             }
 
             // Warm up (JIT, thread pools, caches), then interleaved rounds.
-            var median = TimeInterleaved(variants.ToArray(), rounds, roundMs);
+            var perRound = TimeRounds(variants.ToArray(), rounds, roundMs);
+            var median = perRound.Select(Median).ToArray();
 
             double err = RelativeError(ours, ort);
             if (withPacked) err = Math.Max(err, Math.Max(RelativeError(oursPacked, ort), RelativeError(ortConst, ort)));
             double g(int v) => flops / median[v] / 1e9;
+            double best(int v) => flops / perRound[v].Min() / 1e9;
             double? gp = withPacked ? g(2) : null, gc = withPacked ? g(3) : null;
-            return new Result(name, m, n, k, threads, g(0), g(1), g(0) / g(1), gp, gc, withPacked ? gp / gc : null, err);
+            double? bp = withPacked ? best(2) : null, bc = withPacked ? best(3) : null;
+            return new Result(name, m, n, k, threads, g(0), g(1), PairedSpeedup(perRound[0], perRound[1]),
+                best(0), best(1), best(0) / best(1), gp, gc, withPacked ? PairedSpeedup(perRound[2], perRound[3]) : null,
+                bp, bc, bp / bc, err);
         }
     }
 
@@ -276,7 +292,11 @@ internal static class Program
     }
 
     /// <summary>Median seconds a call of each variant, timed in interleaved rounds after a warm-up.</summary>
-    private static double[] TimeInterleaved(Action[] variants, int rounds, int roundMs)
+    private static double[] TimeInterleaved(Action[] variants, int rounds, int roundMs) =>
+        TimeRounds(variants, rounds, roundMs).Select(Median).ToArray();
+
+    /// <summary>Seconds a call of each variant in each round; the variants run back to back in every round.</summary>
+    private static double[][] TimeRounds(Action[] variants, int rounds, int roundMs)
     {
         var iters = new int[variants.Length];
         for (int v = 0; v < variants.Length; v++)
@@ -292,12 +312,21 @@ internal static class Program
         for (int r = 0; r < rounds; r++)
             for (int v = 0; v < variants.Length; v++)
             {
+                // Let the previous variant's spinning workers (ORT's pool spins after a run) go to
+                // sleep, so that they do not take a core from this one.
+                if (s_pauseMs > 0) Thread.Sleep(s_pauseMs);
                 double start = Now();
                 for (int i = 0; i < iters[v]; i++) variants[v]();
                 perCall[v][r] = (Now() - start) / iters[v];
             }
-        return perCall.Select(Median).ToArray();
+        return perCall;
     }
+
+    /// <summary>
+    /// Median over rounds of time(y)/time(x) within the same round: a paired comparison, which load
+    /// from other processes (changing from round to round) disturbs less than a ratio of medians.
+    /// </summary>
+    private static double PairedSpeedup(double[] x, double[] y) => Median(x.Zip(y, (a, b) => b / a).ToArray());
 
     /// <summary>Wall time against process CPU time of our GEMM alone: shows how busy the workers are.</summary>
     private static unsafe void Diag(int n, int threads)

@@ -12,7 +12,9 @@ namespace DeepSeek.Lang.Runtime.Kernels.Cpu;
 /// A BLIS-style kernel: B and A are packed into cache-sized blocks, and a register-blocked
 /// micro-kernel (12×32 with Vector512 FMA, 6×16 with Vector256 FMA, or 4×4 scalar, chosen by the
 /// CPU) computes each tile of C. On several threads, B is packed once by all of them and
-/// rectangles of C (or whole batch items) are claimed one at a time by persistent worker threads. Shapes: op(A) is M×K, op(B) is K×N, C is M×N.
+/// rectangles of C (or whole batch items) are claimed one at a time by persistent worker threads.
+/// A few rows against a B given each call skip packing B (<see cref="SmallMKernel"/>, or B read in
+/// place). Shapes: op(A) is M×K, op(B) is K×N, C is M×N.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -338,7 +340,9 @@ public static unsafe class Gemm
                 PackBItem(job, item);
                 Interlocked.Increment(ref job->PackDone);
             }
-            while (Volatile.Read(ref job->PackDone) < job->PackItems) Thread.SpinWait(8);
+            // The last pack items may be held by a preempted thread: spin, then yield (SpinOnce).
+            var wait = new SpinWait();
+            while (Volatile.Read(ref job->PackDone) < job->PackItems) wait.SpinOnce();
         }
 
         var p = &job->Current;

@@ -98,8 +98,10 @@ internal static unsafe class GemmThreads
         public void RevokeOrWait()
         {
             if (Interlocked.CompareExchange(ref _state, Idle, Offered) == Offered) return;
-            // Running: it finishes the item it holds and finds no more.
-            while (Volatile.Read(ref _state) != Idle) Thread.SpinWait(16);
+            // Running: it finishes the item it holds and finds no more. If another process preempted
+            // it, SpinOnce soon yields, so this thread does not hold the core the worker needs.
+            var wait = new SpinWait();
+            while (Volatile.Read(ref _state) != Idle) wait.SpinOnce();
         }
 
         private void Loop()
