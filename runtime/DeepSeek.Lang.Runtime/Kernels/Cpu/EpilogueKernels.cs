@@ -28,10 +28,10 @@ internal readonly unsafe struct EpilogueArgs
 }
 
 /// <summary>
-/// Bias, residual and activation over a finished tile of C. The driver calls it right after the
-/// micro-kernel stored the tile (at most 12×32 floats, so still in L1): one extra load and store per
-/// element against kc FMAs per element. The activation is a type argument, so the switch runs once
-/// per tile and the loop body is inlined.
+/// Bias, residual and activation over a finished block of C. The driver calls it once a block of
+/// C (at most MC×NC) holds its final sums, while the block is still in L2: one extra load and store
+/// per element against K multiply-adds per element. The activation is a type argument, so the
+/// switch runs once per block and the loop body is inlined.
 /// </summary>
 internal static unsafe class EpilogueKernels
 {

@@ -61,7 +61,8 @@ public readonly struct GemmOptions
 }
 
 /// <summary>
-/// Work fused into the store of each output tile, in this order:
+/// Work fused into the product, applied to each block of C as soon as it is final (while it is in
+/// L2), in this order:
 /// <c>C = act(alpha·op(A)·op(B) + beta·C + bias) + residual</c>, or with
 /// <see cref="ResidualBeforeActivation"/>: <c>C = act(alpha·op(A)·op(B) + beta·C + bias + residual)</c>.
 /// </summary>
@@ -75,7 +76,7 @@ public readonly unsafe struct Epilogue
 
     /// <summary>
     /// Matrix added to the output, M×N row-major with leading dimension <see cref="ResidualStride"/>.
-    /// It must not overlap C (tiles of C are overwritten before their epilogue runs): to add C itself,
+    /// It must not overlap C (blocks of C are overwritten before their epilogue runs): to add C itself,
     /// use <see cref="GemmOptions.Beta"/> = 1.
     /// </summary>
     public float* Residual { get; init; }

@@ -37,7 +37,7 @@ internal unsafe interface IGemmKernel
     /// </summary>
     static abstract void Tile(int rows, int cols, int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta);
 
-    /// <summary>Applies the epilogue to a finished rows×cols tile of C (still in L1).</summary>
+    /// <summary>Applies the epilogue to a finished rows×cols block of C (still in L2).</summary>
     static abstract void Epilogue(float* c, nint ldc, int rows, int cols, int row0, int col0, in EpilogueArgs e);
 }
 
