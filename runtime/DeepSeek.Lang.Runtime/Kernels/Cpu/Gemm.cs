@@ -340,9 +340,10 @@ public static unsafe class Gemm
                 PackBItem(job, item);
                 Interlocked.Increment(ref job->PackDone);
             }
-            // The last pack items may be held by a preempted thread: spin, then yield (SpinOnce).
+            // The last pack items may be held by a preempted thread: spin, then yield (never Sleep(1),
+            // which would outlast the wait and miss the tiles).
             var wait = new SpinWait();
-            while (Volatile.Read(ref job->PackDone) < job->PackItems) wait.SpinOnce();
+            while (Volatile.Read(ref job->PackDone) < job->PackItems) wait.SpinOnce(sleep1Threshold: -1);
         }
 
         var p = &job->Current;

@@ -99,9 +99,10 @@ internal static unsafe class GemmThreads
         {
             if (Interlocked.CompareExchange(ref _state, Idle, Offered) == Offered) return;
             // Running: it finishes the item it holds and finds no more. If another process preempted
-            // it, SpinOnce soon yields, so this thread does not hold the core the worker needs.
+            // it, SpinOnce soon yields (never sleeps: a 1 ms Sleep(1) would outlast most items), so this
+            // thread does not hold the core the worker needs.
             var wait = new SpinWait();
-            while (Volatile.Read(ref _state) != Idle) wait.SpinOnce();
+            while (Volatile.Read(ref _state) != Idle) wait.SpinOnce(sleep1Threshold: -1);
         }
 
         private void Loop()
