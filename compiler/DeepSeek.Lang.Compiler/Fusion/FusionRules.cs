@@ -259,20 +259,30 @@ internal static class FusionRules
         return true;
     }
 
-    /// <summary>x + b with b one value per output column: [N] or [1, …, 1, N].</summary>
+    /// <summary>
+    /// x + b with b one value per output column, [N] or [1, …, 1, N], or one such row a batch item,
+    /// [batch…, 1, N] (a stack of experts' biases).
+    /// </summary>
     public static bool IsBiasAdd(Node n, Shape outShape)
     {
         if (n.Op != Ops.Add) return false;
+        int r = outShape.Rank;
         foreach (var input in n.Inputs)
         {
             var s = input.Type.Shape;
-            if (s.Rank == 0 || s.Rank > outShape.Rank) continue;
-            if (!s[s.Rank - 1].Equals(outShape[outShape.Rank - 1])) continue;
+            if (s.Rank == 0 || s.Rank > r || s.Equals(outShape)) continue;
+            if (!s[s.Rank - 1].Equals(outShape[r - 1])) continue;
             bool ones = true;
             for (int i = 0; i < s.Rank - 1; i++)
-                if (!(s[i].IsConstant && s[i].ConstantValue == 1)) ones = false;
-            if (ones && !s.Equals(outShape)) return true;
+                if (!IsOne(s[i])) ones = false;
+            if (ones) return true;
+            bool perBatch = s.Rank == r && r >= 3 && IsOne(s[r - 2]);
+            for (int i = 0; perBatch && i < r - 2; i++)
+                if (!s[i].Equals(outShape[i])) perBatch = false;
+            if (perBatch) return true;
         }
         return false;
     }
+
+    private static bool IsOne(Dim d) => d.IsConstant && d.ConstantValue == 1;
 }

@@ -112,6 +112,37 @@ public class CompiledEngineTests
         var gemm = Assert.Single(plan.Groups, g => g.Kind == GroupKind.Gemm);
         Assert.Equal("transpose matmul add gelu add", string.Join(" ", gemm.Nodes.Select(n => n.Op.Name)));
         Assert.Equal(1, plan.FusedKernels);
+        Assert.Equal(new[] { "gemm" }, StepKinds(graph, inputs));
+        AssertAgrees(graph, inputs, bound, 1e-4);
+    }
+
+    [Theory]
+    [InlineData("x @ w", "N=5")]                       // one product
+    [InlineData("x @ w.T", "N=5")]                     // a transposed weight
+    [InlineData("x.T @ y", "N=5")]                     // a transposed input
+    [InlineData("relu(x @ w + b) + y @ w.T @ w", "N=7")]
+    [InlineData("xb @ w + b", "N=4")]                  // a batch sharing one weight
+    [InlineData("xb @ wb + bb", "N=4")]                // a weight and a bias row a batch item
+    [InlineData("xb @ xb.transpose(1, 2)", "N=3")]     // batched, transposed, both operands inputs
+    [InlineData("(xb @ w + b).reshape(3 * N, 24)", "N=4")] // the output is a view of the product's buffer
+    public void Matrix_products_run_on_the_gemm_kernel(string expression, string dims)
+    {
+        var source = $$"""
+            module M(d: int, e: int) {
+              param w: f32[d, d] = normal(0.5)
+              param b: f32[d] = normal(1.0)
+              param wb: f32[e, d, d] = normal(0.5)
+              param bb: f32[e, 1, d] = normal(1.0)
+              forward(x: f32[N, d], y: f32[N, d], xb: f32[e, N, d]) -> f32[*S] {
+                return {{expression}}
+              }
+            }
+            model Small = M(24, 3)
+            """;
+        var bound = Dims(dims);
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        Assert.Contains("gemm", StepKinds(graph, inputs));
+        Assert.DoesNotContain("library", StepKinds(graph, inputs));
         AssertAgrees(graph, inputs, bound, 1e-4);
     }
 
@@ -203,6 +234,16 @@ public class CompiledEngineTests
         var (graph, inputs) = Prepare(source, "Small", Dims(dims));
         foreach (var t in inputs.Values) t.Dispose();
         return FusionPlanner.Plan(graph);
+    }
+
+    /// <summary>How each step of the compiled plan ran (gemm, generated, attention, fast, library), in order.</summary>
+    private static List<string> StepKinds(Graph graph, Dictionary<string, Tensor> inputs)
+    {
+        using var weights = WeightSet.Initialize(graph, 1);
+        using var executor = CompiledExecutor.Build(graph, weights);
+        var profile = new ExecutionProfile();
+        executor.Run(inputs, profile).Dispose();
+        return profile.Steps.OrderBy(s => s.Group).Select(s => s.Kind).ToList();
     }
 
     /// <summary>Compiled (fused and unfused) against eager: relative error ‖a−b‖/‖b‖ within <paramref name="tolerance"/> for every output.</summary>

@@ -1,0 +1,200 @@
+using DeepSeek.Lang.Compiler.Fusion;
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Shapes;
+using DeepSeek.Lang.Runtime.Kernels.Cpu;
+
+namespace DeepSeek.Lang.Runtime.Compiled;
+
+public sealed unsafe partial class CompiledExecutor
+{
+    /// <summary>
+    /// A GEMM group on <see cref="Gemm"/>: transposes of the last two axes in the group become
+    /// transposed operands, batch axes become batch strides (0 for an operand shared by the batch), and
+    /// the epilogue chain (bias, activation, residual) runs on each block of C while it is in cache. A
+    /// weight B is packed once, when the plan is built.
+    /// </summary>
+    private sealed class GemmStep : Step
+    {
+        public override string Kind => "gemm";
+
+        private readonly int _a, _b, _c, _bias = -1, _residual = -1;
+        private readonly bool _transA, _transB;
+        private readonly int _batch, _m, _n, _k, _lda, _ldb;
+        private readonly long _strideA, _strideB, _strideC, _biasBatchStride, _residualBatchStride;
+        private readonly Activation _activation;
+        private PackedMatrix? _packedB;
+
+        private GemmStep(KernelGroup group, Dictionary<Value, int> slots, Shape a, Shape b, Value aSource, Value bSource,
+            bool transA, bool transB, Value? bias, Value? residual, Activation activation, Value output) : base(group)
+        {
+            (_transA, _transB) = (transA, transB);
+            (_a, _b, _c) = (slots[aSource], slots[bSource], slots[output]);
+            var outShape = output.Type.Shape.ToConcrete();
+            var aShape = a.ToConcrete();
+            var bShape = b.ToConcrete();
+            _m = checked((int)aShape[^2]);
+            _k = checked((int)aShape[^1]);
+            _n = checked((int)bShape[^1]);
+            long batch = 1;
+            for (int i = 0; i < outShape.Length - 2; i++) batch *= outShape[i];
+            bool aBatched = aShape.Length > 2 && aShape[..^2].Aggregate(1L, (p, d) => p * d) > 1;
+            bool bBatched = bShape.Length > 2 && bShape[..^2].Aggregate(1L, (p, d) => p * d) > 1;
+            _strideA = aBatched ? (long)_m * _k : 0;
+            _strideB = bBatched ? (long)_k * _n : 0;
+            _strideC = (long)_m * _n;
+            _lda = transA ? _m : _k;
+            _ldb = transB ? _k : _n;
+            if (bias != null)
+            {
+                _bias = slots[bias];
+                // [..., 1, N] with the output's batch axes: one bias row a batch item (experts' biases).
+                _biasBatchStride = bias.Type.Shape.ToConcrete()[..^1].Aggregate(1L, (p, d) => p * d) > 1 ? _n : 0;
+            }
+            if (residual != null)
+            {
+                _residual = slots[residual];
+                _residualBatchStride = _strideC;
+            }
+            _activation = activation;
+
+            // Rows of a batch that shares B are rows of one taller product.
+            if (batch > 1 && !bBatched && aBatched && !transA && _biasBatchStride == 0)
+            {
+                _m = checked((int)(batch * _m));
+                batch = 1;
+                _strideA = _strideC = _residualBatchStride = 0;
+            }
+            _batch = checked((int)batch);
+        }
+
+        /// <summary>The step for a GEMM group, or null when its shape is one this step does not take (the library runs it then).</summary>
+        public static GemmStep? TryCreate(KernelGroup g, Dictionary<Value, int> slots)
+        {
+            var mm = g.Anchor;
+            if (g.Outputs.Length != 1 || mm.Output.Type.DType != DType.F32) return null;
+            if (mm.Inputs.Any(i => i.Type.Rank < 2 || i.Type.DType != DType.F32)) return null;
+            var produced = new Dictionary<Value, Node>();
+            foreach (var n in g.Nodes)
+                foreach (var o in n.Outputs) produced[o] = n;
+
+            (Value Source, bool Transposed) Operand(Value v)
+            {
+                if (produced.TryGetValue(v, out var t) && t.Op == Ops.Transpose) return (t.Inputs[0], true);
+                return (v, false);
+            }
+
+            var (aSource, transA) = Operand(mm.Inputs[0]);
+            var (bSource, transB) = Operand(mm.Inputs[1]);
+            if (produced.ContainsKey(aSource) || produced.ContainsKey(bSource)) return null;
+
+            // Batch axes: each operand either has all of the output's batch (a stride of one matrix) or none of it (stride 0).
+            var outShape = mm.Output.Type.Shape;
+            int batchRank = outShape.Rank - 2;
+            foreach (var operand in mm.Inputs)
+            {
+                var s = operand.Type.Shape;
+                bool none = true, all = s.Rank - 2 == batchRank;
+                for (int i = 0; i < s.Rank - 2; i++)
+                    if (!(s[i].IsConstant && s[i].ConstantValue == 1)) none = false;
+                for (int i = 0; all && i < batchRank; i++)
+                    if (!s[i].Equals(outShape[i])) all = false;
+                if (!none && !all) return null;
+            }
+
+            // The epilogue, in the order FusionRules allows: + bias, activation, + residual.
+            Value current = mm.Output;
+            Value? bias = null, residual = null;
+            var activation = Activation.None;
+            foreach (var n in g.Nodes)
+            {
+                if (n == mm || n.Op == Ops.Transpose) continue;
+                if (n.Op == Ops.Full || !n.Inputs.Contains(current)) return null;
+                if (n.Inputs.Length == 1)
+                {
+                    activation = n.Op.Name switch
+                    {
+                        "relu" => Activation.Relu,
+                        "gelu" => Activation.GeluErf,
+                        "silu" => Activation.Silu,
+                        "sigmoid" => Activation.Sigmoid,
+                        "tanh" => Activation.Tanh,
+                        _ => (Activation)(-1),
+                    };
+                    if ((int)activation < 0) return null;
+                }
+                else if (n.Op == Ops.Add)
+                {
+                    var other = n.Inputs[0] == current ? n.Inputs[1] : n.Inputs[0];
+                    if (produced.ContainsKey(other) || other.Type.DType != DType.F32) return null;
+                    if (other.Type.Shape.Equals(outShape))
+                    {
+                        if (residual != null) return null;
+                        residual = other;
+                    }
+                    else if (bias == null && residual == null && activation == Activation.None && IsBias(other.Type.Shape, outShape))
+                    {
+                        bias = other;
+                    }
+                    else return null;
+                }
+                else return null;
+                current = n.Output;
+            }
+            if (g.Outputs[0] != current) return null;
+            return new GemmStep(g, slots, mm.Inputs[0].Type.Shape, mm.Inputs[1].Type.Shape, aSource, bSource, transA, transB,
+                bias, residual, activation, current);
+        }
+
+        /// <summary>
+        /// [N] or [1, …, 1, N]: one value per output column, shared by the batch; or [batch…, 1, N] with
+        /// the output's batch axes: one bias row a batch item.
+        /// </summary>
+        private static bool IsBias(Shape s, Shape outShape)
+        {
+            int r = outShape.Rank;
+            if (s.Rank == 0 || s.Rank > r || !s[s.Rank - 1].Equals(outShape[r - 1])) return false;
+            bool shared = true;
+            for (int i = 0; i < s.Rank - 1; i++)
+                if (!(s[i].IsConstant && s[i].ConstantValue == 1)) shared = false;
+            if (shared) return true;
+            if (s.Rank != r || !(s[r - 2].IsConstant && s[r - 2].ConstantValue == 1)) return false;
+            for (int i = 0; i < r - 2; i++)
+                if (!s[i].Equals(outShape[i])) return false;
+            return true;
+        }
+
+        public override void Prepare(IReadOnlyDictionary<int, IntPtr> constants)
+        {
+            // A weight shared by the whole batch is packed once instead of on every call.
+            if (_strideB == 0 && constants.TryGetValue(_b, out var b))
+                _packedB = Gemm.PackB(_k, _n, (float*)b, _ldb, _transB);
+        }
+
+        public override void Release()
+        {
+            _packedB?.Dispose();
+            _packedB = null;
+        }
+
+        public override void Run(ExecutionState state)
+        {
+            var options = new GemmOptions { TransposeA = _transA, TransposeB = _packedB == null && _transB, MaxThreads = KernelParallel.Threads };
+            var epilogue = new Epilogue
+            {
+                Bias = _bias < 0 ? null : (float*)state.Pointers[_bias],
+                BiasKind = _bias < 0 ? BiasKind.None : BiasKind.PerColumn,
+                BiasBatchStride = _biasBatchStride,
+                Residual = _residual < 0 ? null : (float*)state.Pointers[_residual],
+                ResidualStride = _residual < 0 ? 0 : _n,
+                ResidualBatchStride = _residualBatchStride,
+                Activation = _activation,
+            };
+            var a = (float*)state.Pointers[_a];
+            var c = (float*)state.Pointers[_c];
+            if (_packedB != null)
+                Gemm.SgemmBatched(options, _batch, _m, a, _lda, _strideA, _packedB, c, _n, _strideC, epilogue);
+            else
+                Gemm.SgemmBatched(options, _batch, _m, _n, _k, a, _lda, _strideA, (float*)state.Pointers[_b], _ldb, _strideB, c, _n, _strideC, epilogue);
+        }
+    }
+}
