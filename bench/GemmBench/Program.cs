@@ -29,6 +29,7 @@ internal static class Program
     private static bool s_threadCpuTime;
     private static GemmPath? s_path;
     private static int s_pauseMs;
+    private static bool s_ortNoSpin;
 
     private struct TimeSpec
     {
@@ -75,7 +76,8 @@ internal static class Program
         }
 
         s_threadCpuTime = args.Contains("--thread-cpu-time");
-        s_pauseMs = IntArg(args, "--pause-ms", 30);
+        s_pauseMs = IntArg(args, "--pause-ms", 250);
+        s_ortNoSpin = args.Contains("--ort-no-spin");
         if (args.Contains("--epilogue"))
         {
             string threadArg = StringArg(args, "--threads", $"1,{Environment.ProcessorCount}");
@@ -171,6 +173,9 @@ internal static class Program
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        // ORT's pool spins after each run; --ort-no-spin makes it sleep (ORT is then slower on small
+        // products, but its idle threads take no core from the variant timed next).
+        if (s_ortNoSpin) sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var session = new InferenceSession(OnnxModel.MatMul(m, n, k), sessionOptions);
         using var constSession = withPacked ? new InferenceSession(OnnxModel.MatMul(m, n, k, b), sessionOptions) : null;
         using var runOptions = new RunOptions();
@@ -312,8 +317,9 @@ internal static class Program
         for (int r = 0; r < rounds; r++)
             for (int v = 0; v < variants.Length; v++)
             {
-                // Let the previous variant's spinning workers (ORT's pool spins after a run) go to
-                // sleep, so that they do not take a core from this one.
+                // Let the previous variant's idle workers go to sleep, so that they take no core
+                // from this one: ours spin 0.2 ms after a call, ORT's pool threads spin much longer
+                // (tens of ms) after a run, and there are two ORT sessions.
                 if (s_pauseMs > 0) Thread.Sleep(s_pauseMs);
                 double start = Now();
                 for (int i = 0; i < iters[v]; i++) variants[v]();
