@@ -23,6 +23,7 @@ public sealed unsafe partial class CompiledExecutor
         private readonly long _strideA, _strideB, _strideC, _biasBatchStride, _residualBatchStride;
         private readonly Activation _activation;
         private PackedMatrix? _packedB;
+        private PackedMatrix[]? _packedItems;
 
         private GemmStep(KernelGroup group, Dictionary<Value, int> slots, Shape a, Shape b, Value aSource, Value bSource,
             bool transA, bool transB, Value? bias, Value? residual, Activation activation, Value output) : base(group)
@@ -165,20 +166,30 @@ public sealed unsafe partial class CompiledExecutor
 
         public override void Prepare(IReadOnlyDictionary<int, IntPtr> constants)
         {
-            // A weight shared by the whole batch is packed once instead of on every call.
-            if (_strideB == 0 && constants.TryGetValue(_b, out var b))
-                _packedB = Gemm.PackB(_k, _n, (float*)b, _ldb, _transB);
+            // A weight is packed once instead of on every call: one shared by the batch, or one a batch
+            // item (stacked experts).
+            if (!constants.TryGetValue(_b, out var b)) return;
+            if (_strideB == 0) _packedB = Gemm.PackB(_k, _n, (float*)b, _ldb, _transB);
+            else
+            {
+                _packedItems = new PackedMatrix[_batch];
+                for (int i = 0; i < _batch; i++) _packedItems[i] = Gemm.PackB(_k, _n, (float*)b + i * _strideB, _ldb, _transB);
+            }
         }
 
         public override void Release()
         {
             _packedB?.Dispose();
             _packedB = null;
+            if (_packedItems != null)
+                foreach (var p in _packedItems) p.Dispose();
+            _packedItems = null;
         }
 
         public override void Run(ExecutionState state)
         {
-            var options = new GemmOptions { TransposeA = _transA, TransposeB = _packedB == null && _transB, MaxThreads = KernelParallel.Threads };
+            bool packed = _packedB != null || _packedItems != null;
+            var options = new GemmOptions { TransposeA = _transA, TransposeB = !packed && _transB, MaxThreads = KernelParallel.Threads };
             var epilogue = new Epilogue
             {
                 Bias = _bias < 0 ? null : (float*)state.Pointers[_bias],
@@ -193,6 +204,21 @@ public sealed unsafe partial class CompiledExecutor
             var c = (float*)state.Pointers[_c];
             if (_packedB != null)
                 Gemm.SgemmBatched(options, _batch, _m, a, _lda, _strideA, _packedB, c, _n, _strideC, epilogue);
+            else if (_packedItems != null)
+            {
+                // One product a batch item, each on all threads, with that item's bias row and residual.
+                for (int i = 0; i < _batch; i++)
+                {
+                    var item = epilogue with
+                    {
+                        Bias = epilogue.Bias == null ? null : epilogue.Bias + i * _biasBatchStride,
+                        Residual = epilogue.Residual == null ? null : epilogue.Residual + i * _residualBatchStride,
+                        BiasBatchStride = 0,
+                        ResidualBatchStride = 0,
+                    };
+                    Gemm.Sgemm(options, _m, a + i * _strideA, _lda, _packedItems[i], c + i * _strideC, _n, item);
+                }
+            }
             else
                 Gemm.SgemmBatched(options, _batch, _m, _n, _k, a, _lda, _strideA, (float*)state.Pointers[_b], _ldb, _strideB, c, _n, _strideC, epilogue);
         }

@@ -211,8 +211,18 @@ public sealed unsafe partial class CompiledExecutor
                 "scatter_add" => n.Inputs[0].Type.DType == DType.F32 && n.Inputs[1].Type.DType == DType.I64,
                 "topk" => n.Inputs[0].Type.DType == DType.F32 && (n.Attributes.GetInt("axis") == -1 || n.Attributes.GetInt("axis") == n.Inputs[0].Type.Rank - 1),
                 "cumsum" => n.Inputs[0].Type.DType == DType.I64 && n.Inputs[0].Type.Rank == 2 && n.Attributes.GetInt("axis") == 0,
+                "sum" or "mean" => n.Inputs[0].Type.DType == DType.F32 && MiddleAxes(n) != null,
                 _ => false,
             };
+        }
+
+        /// <summary>The reduced axes of a sum or mean when they are one contiguous block, first and last (normalised).</summary>
+        private static (int Lo, int Hi)? MiddleAxes(Node n)
+        {
+            int rank = n.Inputs[0].Type.Rank;
+            var axes = n.Attributes.GetInts("axes").Select(a => (int)(a < 0 ? a + rank : a)).Distinct().OrderBy(a => a).ToList();
+            if (axes.Count == 0 || axes[^1] - axes[0] != axes.Count - 1) return null;
+            return (axes[0], axes[^1]);
         }
 
         public override void Run(ExecutionState state)
@@ -273,6 +283,20 @@ public sealed unsafe partial class CompiledExecutor
                 case "cumsum":
                     Kernels.Cpu.IndexKernels.CumSumRowsI64((long*)In(0), shape[0], shape[1], (long*)Out(0));
                     break;
+                case "sum":
+                case "mean":
+                    {
+                        var (lo, hi) = MiddleAxes(n)!.Value;
+                        long outer = 1, reduce = 1, inner = 1;
+                        for (int i = 0; i < shape.Length; i++)
+                        {
+                            if (i < lo) outer *= shape[i];
+                            else if (i <= hi) reduce *= shape[i];
+                            else inner *= shape[i];
+                        }
+                        Kernels.Cpu.IndexKernels.SumMiddleF32((float*)In(0), outer, reduce, inner, (float*)Out(0), n.Op.Name == "mean");
+                        break;
+                    }
             }
         }
     }

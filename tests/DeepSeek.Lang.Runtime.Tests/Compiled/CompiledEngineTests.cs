@@ -94,6 +94,25 @@ public class CompiledEngineTests
         AssertAgrees(graph, inputs, bound, 1e-4);
     }
 
+    [Theory]
+    [InlineData("x.sum(axis: 0)")]                    // the leading axis (a mixture-of-experts combine)
+    [InlineData("x.mean(axis: 1, keepdim: true)")]    // a middle axis
+    public void A_reduction_over_leading_axes_runs_on_a_fast_kernel(string expression)
+    {
+        var source = $$"""
+            module M(d: int) {
+              forward(x: f32[K, N, d]) -> f32[*S] {
+                return {{expression}}
+              }
+            }
+            model Small = M(40)
+            """;
+        var bound = new Dictionary<string, long> { ["K"] = 3, ["N"] = 37 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        Assert.Equal(new[] { "fast" }, StepKinds(graph, inputs));
+        AssertAgrees(graph, inputs, bound, 1e-5);
+    }
+
     [Fact]
     public void A_matmul_takes_bias_activation_and_residual_as_its_epilogue()
     {

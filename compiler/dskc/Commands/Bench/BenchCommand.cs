@@ -43,11 +43,12 @@ internal static class BenchCommand
         var engines = new Option<string>("--engines") { Description = $"The engines to run, comma-separated: {string.Join(", ", EngineNames)} (default: all).", DefaultValueFactory = _ => string.Join(",", EngineNames) };
         var threads = new Option<int>("--threads") { Description = "Threads for the compiled engine's kernels and ONNX Runtime's intra-op pool (default: the number of processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "Print the results as one JSON object on stdout." };
+        var profile = new Option<bool>("--profile") { Description = "After the timed runs, run the compiled engine --iters more times timing each kernel, and print where the time goes." };
         var excerpts = CommonOptions.Excerpts();
         var root = CommonOptions.Root();
         var command = new Command("bench", "Time a model on the eager interpreter, the compiled engine and ONNX Runtime, and check that they agree.")
         {
-            file, model, dims, seed, weights, inputs, iters, warmup, eagerIters, engines, threads, json, excerpts, root,
+            file, model, dims, seed, weights, inputs, iters, warmup, eagerIters, engines, threads, json, profile, excerpts, root,
         };
         command.SetAction(parse =>
         {
@@ -70,7 +71,7 @@ internal static class BenchCommand
             var options = new BenchOptions(
                 new ModelSetupOptions(parse.GetValue(file)!, parse.GetValue(model), parse.GetValue(dims) ?? Array.Empty<string>(), parse.GetValue(seed),
                     parse.GetValue(weights), parse.GetValue(inputs) ?? Array.Empty<string>(), parse.GetValue(excerpts), parse.GetValue(root)),
-                n, w, eager ?? Math.Min(n, DefaultEagerIters), selected!, t, parse.GetValue(json));
+                n, w, eager ?? Math.Min(n, DefaultEagerIters), selected!, t, parse.GetValue(json), parse.GetValue(profile));
             try
             {
                 return Execute(console, options);
@@ -89,7 +90,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private sealed record BenchOptions(ModelSetupOptions Setup, int Iters, int Warmup, int EagerIters, HashSet<string> Engines, int Threads, bool Json);
+    private sealed record BenchOptions(ModelSetupOptions Setup, int Iters, int Warmup, int EagerIters, HashSet<string> Engines, int Threads, bool Json, bool Profile);
 
     private static HashSet<string>? ParseEngines(string? text, out string error)
     {
@@ -142,8 +143,8 @@ internal static class BenchCommand
                 {
                     var (timing, result) = name switch
                     {
-                        Eager => Measure(new RunnerEngine(setup, Engine.Eager), Math.Min(o.Warmup, 1), o.EagerIters, progress),
-                        Compiled => Measure(new RunnerEngine(setup, Engine.Compiled), o.Warmup, o.Iters, progress),
+                        Eager => Measure(new RunnerEngine(setup, Engine.Eager), Math.Min(o.Warmup, 1), o.EagerIters, progress, report),
+                        Compiled => Measure(new RunnerEngine(setup, Engine.Compiled) { ProfileRuns = o.Profile ? o.Iters : 0 }, o.Warmup, o.Iters, progress, report),
                         _ => MeasureOnnxRuntime(setup, compiled.Graph, o, progress, report),
                     };
                     if (timing == null) continue;   // ONNX Runtime skipped: the report says why
@@ -184,7 +185,7 @@ internal static class BenchCommand
     /// Prepares the engine (timed apart), runs the warm-ups, then the timed runs; keeps the outputs of the
     /// first run for the comparison. Disposes the engine.
     /// </summary>
-    private static (EngineTiming, RunResult) Measure(BenchEngine engine, int warmup, int iters, BenchProgress progress)
+    private static (EngineTiming, RunResult) Measure(BenchEngine engine, int warmup, int iters, BenchProgress progress, BenchReport report)
     {
         using (engine)
         {
@@ -208,6 +209,11 @@ internal static class BenchCommand
                     progress.Show($"{engine.Name}: run {i + 1}/{iters}");
                     times[i] = engine.Run(kept == null, out var result).TotalMilliseconds;
                     kept ??= result;
+                }
+                if (engine is RunnerEngine { ProfileRuns: > 0 } profiled)
+                {
+                    progress.Show($"{engine.Name}: profiling");
+                    report.Profile = profiled.Profile();
                 }
                 Array.Sort(times);
                 double median = iters % 2 == 1 ? times[iters / 2] : (times[iters / 2 - 1] + times[iters / 2]) / 2;
@@ -240,7 +246,7 @@ internal static class BenchCommand
         }
         try
         {
-            return Measure(new OnnxRuntimeEngine(export.Model, graph, setup.Inputs, o.Threads), o.Warmup, o.Iters, progress);
+            return Measure(new OnnxRuntimeEngine(export.Model, graph, setup.Inputs, o.Threads), o.Warmup, o.Iters, progress, report);
         }
         catch (Exception e) when (e is OnnxRuntimeException or OnnxRuntimeBenchError or DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Runtime;
+using DeepSeek.Lang.Runtime.Compiled;
 using DeepSeek.Lang.Runtime.Eager;
 using DeepSeek.Lang.Runtime.Tensors;
 using Microsoft.ML.OnnxRuntime;
@@ -67,6 +68,18 @@ internal sealed class RunnerEngine : BenchEngine
             outputs = null;
         }
         return elapsed;
+    }
+
+    /// <summary>How many runs <see cref="Profile"/> times kernel by kernel (the compiled engine only).</summary>
+    public int ProfileRuns { get; init; }
+
+    /// <summary>Runs the compiled plan <see cref="ProfileRuns"/> times, timing each step (not counted in the bench's times).</summary>
+    public ExecutionProfile Profile()
+    {
+        var profile = new ExecutionProfile();
+        var plan = _runner.Plan(_dims);
+        for (int i = 0; i < ProfileRuns; i++) plan.Run(_inputs, profile).Dispose();
+        return profile;
     }
 
     public override void Dispose() => _runner.Dispose();

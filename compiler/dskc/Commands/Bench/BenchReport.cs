@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
+using DeepSeek.Lang.Runtime.Compiled;
+
 namespace DeepSeek.Lang.Cli.Commands.Bench;
 
 /// <summary>
@@ -34,6 +36,9 @@ internal sealed class BenchReport
 
     public List<EngineTiming> Timings { get; } = new();
 
+    /// <summary>With --profile: the compiled engine's time kernel by kernel.</summary>
+    public ExecutionProfile? Profile { get; set; }
+
     public EngineTiming? this[string engine] => Timings.FirstOrDefault(t => t.Engine == engine);
 
     /// <summary>An engine's median over the compiled engine's: above 1, the compiled engine is faster.</summary>
@@ -60,6 +65,7 @@ internal sealed class BenchReport
         if (this[BenchCommand.OnnxRuntime] is { PrepareMs: { } session })
             sb.Append($"onnxruntime: session created in {Ms(session)} ms\n");
         if (OnnxRuntimeSkipped != null) sb.Append($"onnxruntime skipped: {OnnxRuntimeSkipped}\n");
+        if (Profile != null) sb.Append($"compiled engine, by kernel group ({Int(Profile.Runs)} profiled runs): ").Append(Profile.Format());
         return sb.ToString();
     }
 
@@ -111,6 +117,21 @@ internal sealed class BenchReport
             Number(w, "onnxruntime_session_ms", this[BenchCommand.OnnxRuntime]?.PrepareMs);
             if (OnnxRuntimeSkipped != null) w.WriteString("onnxruntime_skipped", OnnxRuntimeSkipped);
             else w.WriteNull("onnxruntime_skipped");
+            if (Profile != null)
+            {
+                int runs = Math.Max(1, Profile.Runs);
+                w.WriteStartArray("profile");
+                foreach (var step in Profile.Steps)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("group", step.Group);
+                    w.WriteString("kind", step.Kind);
+                    w.WriteString("ops", step.Ops);
+                    w.WriteNumber("ms", step.Total.TotalMilliseconds / runs);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";

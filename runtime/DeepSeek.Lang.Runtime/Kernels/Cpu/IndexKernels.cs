@@ -101,6 +101,31 @@ public static unsafe class IndexKernels
         }
     }
 
+    /// <summary>
+    /// Sum (or mean) of f32 x viewed as [outer, reduce, inner] over its middle axis, to [outer, inner]:
+    /// a reduction over axes that are not the last ones (the top-k axis of a mixture-of-experts combine).
+    /// Rows are added in order, so the result does not depend on the threads.
+    /// </summary>
+    public static void SumMiddleF32(float* x, long outer, long reduce, long inner, float* output, bool mean)
+    {
+        const long Block = 4096; // floats of a row handled as one work item
+        long blocks = (inner + Block - 1) / Block;
+        float scale = mean ? 1f / reduce : 1f;
+        KernelParallel.For(outer * blocks, reduce * Math.Min(inner, Block), (start, end) =>
+        {
+            for (long item = start; item < end; item++)
+            {
+                long o = item / blocks, j0 = item % blocks * Block, n = Math.Min(Block, inner - j0);
+                float* destination = output + o * inner + j0;
+                float* source = x + o * reduce * inner + j0;
+                Buffer.MemoryCopy(source, destination, n * sizeof(float), n * sizeof(float));
+                for (long r = 1; r < reduce; r++) AddRow(destination, source + r * inner, n);
+                if (mean)
+                    for (long j = 0; j < n; j++) destination[j] *= scale;
+            }
+        });
+    }
+
     private static void AddScaledRow(float* destination, float* source, float s, long n)
     {
         long j = 0;
