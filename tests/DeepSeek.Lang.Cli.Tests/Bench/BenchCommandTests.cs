@@ -51,6 +51,22 @@ public sealed class BenchCommandTests : IDisposable
     private static double Number(JsonElement e, string name) => e.GetProperty(name).GetDouble();
 
     [Fact]
+    public void Profile_lists_the_compiled_engines_kernel_groups()
+    {
+        var json = Bench("--model", "Tiny", "--dim", "B=2", "--dim", "T=3", "--iters", "2", "--engines", "compiled", "--profile", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var doc = JsonDocument.Parse(json.Out);
+        var groups = doc.RootElement.GetProperty("profile").EnumerateArray().ToList();
+        Assert.NotEmpty(groups);
+        Assert.Contains(groups, g => g.GetProperty("kind").GetString() == "gemm" && g.GetProperty("ops").GetString()!.Contains("matmul", StringComparison.Ordinal));
+        Assert.All(groups, g => Assert.True(g.GetProperty("ms").GetDouble() >= 0));
+
+        var text = Bench("--model", "Tiny", "--dim", "B=2", "--dim", "T=3", "--iters", "2", "--engines", "compiled", "--profile");
+        Assert.Contains("compiled engine, by kernel group (2 profiled runs)", text.Out, StringComparison.Ordinal);
+        Assert.Contains("slowest steps", text.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Json_has_every_key_positive_times_and_the_engines_agree()
     {
         var result = Bench("--model", "Tiny", "--dim", "B=2", "--dim", "T=3", "--iters", "2", "--json");
