@@ -1,57 +1,190 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using DeepSeek.Lang.Compiler;
+using DeepSeek.Lang.Compiler.Analysis;
+using DeepSeek.Lang.Compiler.Fusion;
 using DeepSeek.Lang.Compiler.Imports;
+using DeepSeek.Lang.Compiler.IR;
+using DeepSeek.Lang.Compiler.Passes;
+using DeepSeek.Lang.Compiler.Planning;
 
 // Compile-time benchmark (issue 4): `dskc compile examples/deepseek_v3.dsk --emit report` in process,
 // cold and warm, and compile time against the number of layers of a model, up to 1,000 layers.
-//   dotnet run -c Release --project bench/CompileBench [-- --json] [--repo PATH]
+//   dotnet run -c Release --project bench/CompileBench [-- --json] [--repo PATH] [--runs N] [--v3-only]
+//   dotnet run -c Release --project bench/CompileBench -- --profile [--runs N]   (time of each phase)
 bool json = args.Contains("--json");
+bool profile = args.Contains("--profile");
+bool v3Only = args.Contains("--v3-only");
+int runs = int.Parse(args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() ?? "7", CultureInfo.InvariantCulture);
 var repo = args.SkipWhile(a => a != "--repo").Skip(1).FirstOrDefault() ?? FindRepo();
 var v3 = Path.Combine(repo, "examples", "deepseek_v3.dsk");
 
-double Compile(SourceSet sources)
+if (profile)
 {
-    var sw = Stopwatch.StartNew();
-    var compilation = Compilation.Create(sources);
-    var (compiled, diagnostics, error) = CompiledModel.Compile(compilation, compilation.Models[0], new Dictionary<string, long>());
-    if (compiled == null) throw new InvalidOperationException(error?.ToString() ?? string.Join("\n", diagnostics));
-    _ = compiled.Report.ToJson();
-    return sw.Elapsed.TotalMilliseconds;
-}
-
-double Median(List<double> xs)
-{
-    xs.Sort();
-    return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
+    Profile(v3, runs);
+    return;
 }
 
 var cold = Compile(SourceLoader.Load(new[] { v3 }));
-var warm = new List<double>();
-for (int i = 0; i < 7; i++) warm.Add(Compile(SourceLoader.Load(new[] { v3 })));
+var warm = new List<Sample>();
+for (int i = 0; i < runs; i++) warm.Add(Compile(SourceLoader.Load(new[] { v3 })));
+var warmWall = Median(warm.Select(s => s.WallMs));
+var warmCpu = Median(warm.Select(s => s.CpuMs));
 
-var scaling = new List<(int Layers, double Ms)>();
-foreach (int layers in new[] { 10, 50, 100, 250, 500, 1000 })
+var scaling = new List<(int Layers, Sample Sample)>();
+if (!v3Only)
 {
-    var text = LayeredModel(layers);
-    var runs = new List<double>();
-    for (int i = 0; i < 3; i++) runs.Add(Compile(SourceLoader.LoadText("/bench/layers.dsk", text, new MemoryFileSystem())));
-    scaling.Add((layers, Median(runs)));
+    foreach (int layers in new[] { 10, 50, 100, 250, 500, 1000 })
+    {
+        var text = LayeredModel(layers);
+        var samples = new List<Sample>();
+        for (int i = 0; i < 3; i++) samples.Add(Compile(SourceLoader.LoadText("/bench/layers.dsk", text, new MemoryFileSystem())));
+        scaling.Add((layers, new Sample(Median(samples.Select(s => s.WallMs)), Median(samples.Select(s => s.CpuMs)))));
+    }
 }
 
 if (json)
 {
     var sb = new StringBuilder();
-    sb.Append("{\"deepseek_v3_report_ms\": {\"cold\": ").Append(F(cold)).Append(", \"warm_median\": ").Append(F(Median(warm))).Append("}, \"layers\": [");
-    sb.Append(string.Join(", ", scaling.Select(s => $"{{\"layers\": {s.Layers}, \"ms\": {F(s.Ms)}, \"ms_per_layer\": {F(s.Ms / s.Layers)}}}")));
+    sb.Append("{\"load_average\": ").Append(F(LoadAverage()));
+    sb.Append(", \"deepseek_v3_report_ms\": {\"cold\": ").Append(F(cold.WallMs)).Append(", \"warm_median\": ").Append(F(warmWall))
+        .Append(", \"warm_cpu_median\": ").Append(F(warmCpu)).Append("}, \"layers\": [");
+    sb.Append(string.Join(", ", scaling.Select(s =>
+        $"{{\"layers\": {s.Layers}, \"ms\": {F(s.Sample.WallMs)}, \"cpu_ms\": {F(s.Sample.CpuMs)}, \"ms_per_layer\": {F(s.Sample.WallMs / s.Layers)}, \"cpu_ms_per_layer\": {F(s.Sample.CpuMs / s.Layers)}}}")));
     Console.WriteLine(sb.Append("]}").ToString());
 }
 else
 {
-    Console.WriteLine($"deepseek_v3.dsk --emit report: cold {cold:F0} ms, warm median {Median(warm):F0} ms (of {warm.Count})");
-    Console.WriteLine("layers   compile ms   ms/layer");
-    foreach (var (layers, ms) in scaling) Console.WriteLine($"{layers,6} {ms,12:F1} {ms / layers,10:F2}");
+    Console.WriteLine($"load average {LoadAverage():F1}");
+    Console.WriteLine($"deepseek_v3.dsk --emit report: cold {cold.WallMs:F0} ms, warm median {warmWall:F0} ms (of {warm.Count}; fastest {warm.Min(s => s.WallMs):F0} ms), warm CPU median {warmCpu:F0} ms");
+    if (scaling.Count > 0)
+    {
+        Console.WriteLine("layers   compile ms   ms/layer     CPU ms  CPU ms/layer");
+        foreach (var (layers, s) in scaling) Console.WriteLine($"{layers,6} {s.WallMs,12:F1} {s.WallMs / layers,10:F2} {s.CpuMs,10:F1} {s.CpuMs / layers,13:F2}");
+    }
+}
+
+// What the bench times: Compilation.Create + CompiledModel.Compile + Report.ToJson (files already parsed).
+// CPU time is the process's (all threads), so it also counts JIT and GC work.
+static Sample Compile(SourceSet sources)
+{
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var sw = Stopwatch.StartNew();
+    var compilation = Compilation.Create(sources);
+    var (compiled, diagnostics, error) = CompiledModel.Compile(compilation, compilation.Models[0], new Dictionary<string, long>());
+    if (compiled == null) throw new InvalidOperationException(error?.ToString() ?? string.Join("\n", diagnostics));
+    _ = compiled.Report.ToJson();
+    var wall = sw.Elapsed.TotalMilliseconds;
+    return new Sample(wall, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
+}
+
+// The pipeline of Compile above, one phase at a time (as CompiledModel.Compile and ModelReport.Create
+// run it), with each phase's wall time, the CPU time of this thread and the bytes it allocated.
+// The report's parts (specialising unbound dims to 1, fusion, memory planning) are timed again on
+// their own, after the report: they are inside "report", not added to the total.
+static void Profile(string file, int runs)
+{
+    var table = new Dictionary<string, List<(double Wall, double Cpu, double Mb, double Gc)>>();
+    var order = new List<string>();
+    var calls = new Dictionary<string, int>();
+    int currentRun = 0;
+    T Time<T>(string phase, Func<T> f)
+    {
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        var pause = GC.GetTotalPauseDuration();
+        double cpu = ThreadCpuMs();
+        var sw = Stopwatch.StartNew();
+        var result = f();
+        var wall = sw.Elapsed.TotalMilliseconds;
+        var sample = (wall, ThreadCpuMs() - cpu, (GC.GetAllocatedBytesForCurrentThread() - bytes) / 1e6, (GC.GetTotalPauseDuration() - pause).TotalMilliseconds);
+        if (!table.TryGetValue(phase, out var list))
+        {
+            table[phase] = list = new();
+            if (!order.Contains(phase)) order.Add(phase);
+        }
+        // A phase met again in the same run (a pass in a later round) adds to that run's time.
+        if (list.Count == currentRun + 1)
+        {
+            var (w, c, m, g) = list[currentRun];
+            list[currentRun] = (w + sample.Item1, c + sample.Item2, m + sample.Item3, g + sample.Item4);
+            calls[phase]++;
+        }
+        else
+        {
+            list.Add(sample);
+            calls[phase] = 1;
+        }
+        return result;
+    }
+
+    int nodes = 0, rounds = 0;
+    for (int run = 0; run <= runs; run++) // run 0 warms up and is dropped
+    {
+        if (run == 1) table.Clear();
+        currentRun = run == 0 ? 0 : run - 1;
+        var sources = Time("parse", () => SourceLoader.Load(new[] { file }));
+        var (compiled, elaborated) = Time("total (bench)", () =>
+        {
+            var compilation = Time("bind", () => Compilation.Create(sources));
+            var model = compilation.Models[0];
+            var elaborated = Time("elaborate", () => compilation.GetModel(model).Graph!);
+            var dims = new Dictionary<string, long>();
+            var graph = Time("specialize", () => Optimizer.Apply(new Specialization(dims), elaborated));
+            var optimizer = new Optimizer();
+            rounds = 0;
+            for (int round = 0; round < 4; round++)
+            {
+                var before = graph;
+                rounds++;
+                foreach (var pass in optimizer.Passes) graph = Time("opt: " + pass.Name, () => Optimizer.Apply(pass, graph));
+                if (ReferenceEquals(graph, before)) break;
+            }
+            var report = Time("report", () => ModelReport.Create(model.Name, graph, dims));
+            _ = Time("json", () => report.ToJson());
+            return (graph, elaborated);
+        });
+        nodes = compiled.Nodes.Length;
+        var bound = compiled.SymbolicDims.ToDictionary(d => d, _ => 1L);
+        var concrete = Time("  report: specialize", () => new Specialization(bound).Run(compiled));
+        var plan = Time("  report: fusion", () => FusionPlanner.Plan(concrete));
+        _ = Time("  report: memory", () => MemoryPlan.Create(plan));
+        if (run == 0) Console.WriteLine($"{Path.GetFileName(file)}: {elaborated.Nodes.Length} nodes elaborated, {nodes} after {rounds} optimiser rounds, {elaborated.Weights.Length} weights");
+    }
+
+    Console.WriteLine($"load average {LoadAverage():F1}; medians of {runs} warm runs; {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections in all");
+    Console.WriteLine("phase                       wall ms    CPU ms   alloc MB  GC pause ms");
+    foreach (var phase in order)
+    {
+        var xs = table[phase];
+        Console.WriteLine($"{phase,-24} {Median(xs.Select(x => x.Wall)),10:F1} {Median(xs.Select(x => x.Cpu)),9:F1} {Median(xs.Select(x => x.Mb)),10:F1} {Median(xs.Select(x => x.Gc)),12:F1}" + (calls[phase] > 1 ? $"   ({calls[phase]} calls a run)" : ""));
+    }
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var xs = values.OrderBy(x => x).ToList();
+    return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
+}
+
+static double LoadAverage()
+{
+    try
+    {
+        return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+    catch (IOException)
+    {
+        return double.NaN;
+    }
+}
+
+// CPU time of the calling thread (Linux: clock_gettime(CLOCK_THREAD_CPUTIME_ID)); elsewhere the process's.
+static double ThreadCpuMs()
+{
+    if (OperatingSystem.IsLinux() && Native.clock_gettime(3, out var ts) == 0) return ts.Seconds * 1e3 + ts.Nanoseconds / 1e6;
+    return Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 }
 
 static string F(double x) => x.ToString("F1", CultureInfo.InvariantCulture);
@@ -92,4 +225,19 @@ static string FindRepo()
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         if (File.Exists(Path.Combine(dir.FullName, "DeepSeek.Lang.sln"))) return dir.FullName;
     return Directory.GetCurrentDirectory();
+}
+
+readonly record struct Sample(double WallMs, double CpuMs);
+
+[StructLayout(LayoutKind.Sequential)]
+struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}
+
+static class Native
+{
+    [DllImport("libc", SetLastError = true)]
+    public static extern int clock_gettime(int clockId, out TimeSpec ts);
 }
