@@ -68,34 +68,39 @@ internal static class FusionRules
         return GroupKind.Pointwise;
     }
 
+    /// <remarks>
+    /// The checks are a conjunction, so they run cheapest first: the kind pair and the shape rules,
+    /// then where the producer's results go, and last the count of the merged kernel's inputs.
+    /// </remarks>
     public static bool CanFuse(KernelGroup producer, KernelGroup consumer, FusionPlanner planner)
     {
         if (producer.Nodes.Count + consumer.Nodes.Count > FusionPlanner.MaxNodesPerKernel) return false;
-        if (planner.InputCount(producer, consumer) > FusionPlanner.MaxInputsPerKernel) return false;
-        // Everything the producer computes must be needed only by the consumer (no duplicated work, one writer per value).
-        foreach (var v in planner.OutputsOf(producer))
-            if (planner.IsGraphOutput(v) || planner.ConsumersOf(v).Any(c => !ReferenceEquals(planner.GroupOf(c), consumer) && !ReferenceEquals(planner.GroupOf(c), producer)))
-                return false;
-
-        switch (producer.Kind, consumer.Kind)
+        bool legal = (producer.Kind, consumer.Kind) switch
         {
-            case (GroupKind.Pointwise, GroupKind.Pointwise):
-                return producer.Anchor.Op != Ops.Full || producer.Nodes.Count > 1 ? SameSpace(producer, consumer, planner) : false;
-            case (GroupKind.Pointwise, GroupKind.Reduction):
-                return IsPrologue(producer, consumer, planner);
-            case (GroupKind.Reduction, GroupKind.Pointwise):
-                return IsEpilogue(producer, consumer);
-            case (GroupKind.Pointwise, GroupKind.Gemm):
-                return IsGemmPrologue(producer, consumer);
-            case (GroupKind.Gemm, GroupKind.Pointwise):
-                return IsGemmEpilogue(producer, consumer);
-            case (GroupKind.Pointwise, GroupKind.Library):
-                return IsStridedOperand(producer, consumer);
-            case (GroupKind.Library, GroupKind.Pointwise):
-                return IsStridedResult(producer, consumer);
-            default:
-                return false;
+            (GroupKind.Pointwise, GroupKind.Pointwise) => (producer.Anchor.Op != Ops.Full || producer.Nodes.Count > 1) && SameSpace(producer, consumer, planner),
+            (GroupKind.Pointwise, GroupKind.Reduction) => IsPrologue(producer, consumer, planner),
+            (GroupKind.Reduction, GroupKind.Pointwise) => IsEpilogue(producer, consumer),
+            (GroupKind.Pointwise, GroupKind.Gemm) => IsGemmPrologue(producer, consumer),
+            (GroupKind.Gemm, GroupKind.Pointwise) => IsGemmEpilogue(producer, consumer),
+            (GroupKind.Pointwise, GroupKind.Library) => IsStridedOperand(producer, consumer),
+            (GroupKind.Library, GroupKind.Pointwise) => IsStridedResult(producer, consumer),
+            _ => false,
+        };
+        if (!legal) return false;
+        // Everything the producer computes must be needed only by the consumer (no duplicated work, one writer per value).
+        foreach (var n in producer.Nodes)
+        {
+            foreach (var v in n.Outputs)
+            {
+                if (planner.IsGraphOutput(v)) return false;
+                foreach (int c in planner.ConsumerPositions(v))
+                {
+                    var g = planner.GroupAt(c);
+                    if (!ReferenceEquals(g, consumer) && !ReferenceEquals(g, producer)) return false;
+                }
+            }
         }
+        return planner.InputCount(producer, consumer) <= FusionPlanner.MaxInputsPerKernel;
     }
 
     /// <summary>A pointwise producer is inlined into a pointwise consumer; recomputing it for broadcast elements is allowed only when it is small.</summary>
@@ -112,15 +117,19 @@ internal static class FusionRules
     {
         var anchor = consumer.Anchor;
         var space = anchor.Inputs[0].Type.Shape;
-        foreach (var v in planner.OutputsOf(producer))
+        foreach (var n in producer.Nodes)
         {
-            foreach (var user in planner.ConsumersOf(v))
+            foreach (var v in n.Outputs)
             {
-                if (!ReferenceEquals(planner.GroupOf(user), consumer)) continue;
-                if (user == anchor && anchor.Inputs[0] != v) return false; // weights of a norm are loaded, not computed
-                if (user != anchor && IsAfter(user, anchor, consumer)) return false;
+                foreach (int position in planner.ConsumerPositions(v))
+                {
+                    if (!ReferenceEquals(planner.GroupAt(position), consumer)) continue;
+                    var user = planner.NodeAt(position);
+                    if (user == anchor && anchor.Inputs[0] != v) return false; // weights of a norm are loaded, not computed
+                    if (user != anchor && IsAfter(user, anchor, consumer)) return false;
+                }
+                if (!v.Type.Shape.Equals(space) && producer.Nodes.Count > 4) return false;
             }
-            if (!v.Type.Shape.Equals(space) && producer.Nodes.Count > 4) return false;
         }
         return true;
     }

@@ -27,14 +27,17 @@ public sealed class Shape : IEquatable<Shape>
 
     public Dim this[int axis] => Dims[axis];
 
-    /// <summary>The product of all dimensions (1 for a scalar).</summary>
+    private Dim? _elementCount;
+
+    /// <summary>The product of all dimensions (1 for a scalar); computed once.</summary>
     public Dim ElementCount
     {
         get
         {
+            if (_elementCount != null) return _elementCount;
             var n = Dim.One;
             foreach (var d in Dims) n *= d;
-            return n;
+            return _elementCount = n;
         }
     }
 
