@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using DeepSeek.Lang.Compiler.IR;
 
 namespace DeepSeek.Lang.Compiler.Passes;
@@ -31,11 +32,11 @@ public sealed class CommonSubexpressionElimination : IPass
     private readonly struct Key : IEquatable<Key>
     {
         private readonly Op _op;
-        private readonly IReadOnlyList<Value> _inputs;
+        private readonly ImmutableArray<Value> _inputs;
         private readonly Attributes _attributes;
         private readonly int _hash;
 
-        public Key(Op op, IReadOnlyList<Value> inputs, Attributes attributes)
+        public Key(Op op, ImmutableArray<Value> inputs, Attributes attributes)
         {
             _op = op;
             _inputs = inputs;
@@ -47,8 +48,8 @@ public sealed class CommonSubexpressionElimination : IPass
 
         public bool Equals(Key other)
         {
-            if (_hash != other._hash || !ReferenceEquals(_op, other._op) || _inputs.Count != other._inputs.Count) return false;
-            for (int i = 0; i < _inputs.Count; i++)
+            if (_hash != other._hash || !ReferenceEquals(_op, other._op) || _inputs.Length != other._inputs.Length) return false;
+            for (int i = 0; i < _inputs.Length; i++)
                 if (!ReferenceEquals(_inputs[i], other._inputs[i])) return false;
             return _attributes.Equals(other._attributes);
         }
