@@ -158,13 +158,115 @@ internal sealed partial class Tracer
         // A symbolic count (generic checking) is represented by one copy that stands for all.
         long copies = n.IsConstant ? n.ConstantValue!.Value : 1;
         var items = ImmutableArray.CreateBuilder<ModuleInstance>();
+        InstanceTemplate? template = null;
         for (long i = 0; i < copies; i++)
         {
+            if (template != null)
+            {
+                items.Add(template.Copy($"{path}.{i}"));
+                continue;
+            }
+            var effects = i == 0 && copies > 1 ? ObservableEffects() : default;
             var child = Instantiate(module, $"{path}.{i}", arguments, instance, site);
             if (child == null) break;
             items.Add(child);
+            if (i == 0 && copies > 1 && ObservableEffects() == effects) template = InstanceTemplate.TryCreate(this, child);
         }
         instance.SetMember(s.Name.Text, new ModuleArrayVal(module, items.ToImmutable(), n, path));
+    }
+
+    /// <summary>What instantiating a module may do besides adding weights: report, add nodes or routing groups, record types.</summary>
+    private (int Diagnostics, int Nodes, int Routing, int Types) ObservableEffects() =>
+        (Diagnostics.ToImmutable().Length, _graph.NodeCount, _graph.RoutingGroupCount, Types.Count);
+
+    /// <summary>
+    /// The first copy of a module array, made into a pattern for the others. Copies have the same
+    /// module and arguments, so instantiating one again gives the same members, sub-modules and
+    /// weight types; only the path, and with it the weight names and values, differ. When the first
+    /// copy did nothing but add weights (no diagnostics, nodes or routing groups) and its members are
+    /// plain values, each further copy is made by adding its weights and copying the instance tree,
+    /// without evaluating the module again.
+    /// </summary>
+    private sealed class InstanceTemplate
+    {
+        private readonly Tracer _t;
+        private readonly ModuleInstance _first;
+        private readonly Dictionary<Value, int> _weightOffsets = new();
+
+        private InstanceTemplate(Tracer tracer, ModuleInstance first)
+        {
+            _t = tracer;
+            _first = first;
+            for (int i = first.FirstWeight; i < first.WeightEnd; i++) _weightOffsets[tracer._graph.WeightAt(i).Value] = i - first.FirstWeight;
+        }
+
+        public static InstanceTemplate? TryCreate(Tracer tracer, ModuleInstance first)
+        {
+            // Every weight must be named under the copy's path, so that renaming the path renames it.
+            var prefix = first.Path + ".";
+            for (int i = first.FirstWeight; i < first.WeightEnd; i++)
+                if (!tracer._graph.WeightAt(i).Name.StartsWith(prefix, StringComparison.Ordinal)) return null;
+            var template = new InstanceTemplate(tracer, first);
+            return template.CanCopy(first, new HashSet<ModuleInstance>()) ? template : null;
+        }
+
+        // A tree: each sub-module instance is a member of its parent only, and once.
+        private bool CanCopy(ModuleInstance instance, HashSet<ModuleInstance> seen)
+        {
+            if (!seen.Add(instance) || !instance.Path.StartsWith(_first.Path, StringComparison.Ordinal)) return false;
+            foreach (var kv in instance.Members)
+                if (!CanCopy(kv.Value, instance, seen)) return false;
+            return true;
+        }
+
+        private bool CanCopy(Val v, ModuleInstance holder, HashSet<ModuleInstance> seen) => v switch
+        {
+            IntVal or FloatVal or BoolVal or StringVal or DTypeVal or NoneVal => true,
+            TensorVal t => !t.IsPerExpert && _weightOffsets.ContainsKey(t.Value),
+            ModuleVal m => ReferenceEquals(m.Instance.Parent, holder) && CanCopy(m.Instance, seen),
+            ModuleArrayVal a => a.Path.StartsWith(_first.Path, StringComparison.Ordinal) &&
+                a.Items.All(i => ReferenceEquals(i.Parent, holder) && CanCopy(i, seen)),
+            TupleVal t => t.Items.All(i => CanCopy(i, holder, seen)),
+            ListVal l => l.Items.All(i => CanCopy(i, holder, seen)),
+            _ => false,
+        };
+
+        /// <summary>Adds the weights of the copy at <paramref name="path"/>, in the first copy's order, and copies its instance tree.</summary>
+        public ModuleInstance Copy(string path)
+        {
+            var graph = _t._graph;
+            var weights = new Value[_first.WeightEnd - _first.FirstWeight];
+            int shift = graph.WeightCount - _first.FirstWeight;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                var w = graph.WeightAt(_first.FirstWeight + i);
+                weights[i] = graph.AddWeight(path + w.Name.Substring(_first.Path.Length), w.Kind, w.Value.Type, w.Init);
+            }
+            return Copy(_first, path, _first.Parent, weights, shift);
+        }
+
+        private ModuleInstance Copy(ModuleInstance source, string path, ModuleInstance? parent, Value[] weights, int shift)
+        {
+            var copy = new ModuleInstance(source.Module, Rename(source.Path, path), source.Arguments, parent, source.Site, source.IsGeneric)
+            {
+                FirstWeight = source.FirstWeight + shift,
+                WeightEnd = source.WeightEnd + shift,
+            };
+            foreach (var kv in source.Members) copy.SetMember(kv.Key, Copy(kv.Value, path, copy, weights, shift));
+            return copy;
+        }
+
+        private Val Copy(Val v, string path, ModuleInstance owner, Value[] weights, int shift) => v switch
+        {
+            TensorVal t => new TensorVal(weights[_weightOffsets[t.Value]]),
+            ModuleVal m => new ModuleVal(Copy(m.Instance, path, owner, weights, shift)),
+            ModuleArrayVal a => new ModuleArrayVal(a.Module, a.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray(), a.Count, Rename(a.Path, path)),
+            TupleVal t => new TupleVal(t.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray()),
+            ListVal l => new ListVal(l.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray()),
+            _ => v,
+        };
+
+        private string Rename(string sourcePath, string path) => path + sourcePath.Substring(_first.Path.Length);
     }
 
     private void DeclareWeight(TensorDeclaration t, ModuleInstance instance, Scope body)
