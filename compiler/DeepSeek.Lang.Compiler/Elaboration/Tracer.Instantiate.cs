@@ -231,40 +231,68 @@ internal sealed partial class Tracer
             _ => false,
         };
 
+        // The copy being made: its path, its weights (in the first copy's order), and how far its weight range is shifted.
+        private string _path = "";
+        private Value[] _weights = Array.Empty<Value>();
+        private int _shift;
+
         /// <summary>Adds the weights of the copy at <paramref name="path"/>, in the first copy's order, and copies its instance tree.</summary>
         public ModuleInstance Copy(string path)
         {
             var graph = _t._graph;
             var weights = new Value[_first.WeightEnd - _first.FirstWeight];
-            int shift = graph.WeightCount - _first.FirstWeight;
+            _shift = graph.WeightCount - _first.FirstWeight;
             for (int i = 0; i < weights.Length; i++)
             {
                 var w = graph.WeightAt(_first.FirstWeight + i);
                 weights[i] = graph.AddWeight(path + w.Name.Substring(_first.Path.Length), w.Kind, w.Value.Type, w.Init);
             }
-            return Copy(_first, path, _first.Parent, weights, shift);
+            _path = path;
+            _weights = weights;
+            return Copy(_first, _first.Parent);
         }
 
-        private ModuleInstance Copy(ModuleInstance source, string path, ModuleInstance? parent, Value[] weights, int shift)
+        private ModuleInstance Copy(ModuleInstance source, ModuleInstance? parent)
         {
-            var copy = new ModuleInstance(source.Module, Rename(source.Path, path), source.Arguments, parent, source.Site, source.IsGeneric)
+            var members = source.MemberTable;
+            var copy = new ModuleInstance(source.Module, Rename(source.Path, _path), source.Arguments, parent, source.Site, source.IsGeneric, members.Count)
             {
-                FirstWeight = source.FirstWeight + shift,
-                WeightEnd = source.WeightEnd + shift,
+                FirstWeight = source.FirstWeight + _shift,
+                WeightEnd = source.WeightEnd + _shift,
             };
-            foreach (var kv in source.Members) copy.SetMember(kv.Key, Copy(kv.Value, path, copy, weights, shift));
+            foreach (var kv in members) copy.SetMember(kv.Key, Copy(kv.Value, copy));
             return copy;
         }
 
-        private Val Copy(Val v, string path, ModuleInstance owner, Value[] weights, int shift) => v switch
+        private Val Copy(Val v, ModuleInstance owner)
         {
-            TensorVal t => new TensorVal(weights[_weightOffsets[t.Value]]),
-            ModuleVal m => new ModuleVal(Copy(m.Instance, path, owner, weights, shift)),
-            ModuleArrayVal a => new ModuleArrayVal(a.Module, a.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray(), a.Count, Rename(a.Path, path)),
-            TupleVal t => new TupleVal(t.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray()),
-            ListVal l => new ListVal(l.Items.Select(i => Copy(i, path, owner, weights, shift)).ToImmutableArray()),
-            _ => v,
-        };
+            switch (v)
+            {
+                case TensorVal t:
+                    return new TensorVal(_weights[_weightOffsets[t.Value]]);
+                case ModuleVal m:
+                    return new ModuleVal(Copy(m.Instance, owner));
+                case ModuleArrayVal a:
+                    {
+                        var items = ImmutableArray.CreateBuilder<ModuleInstance>(a.Items.Length);
+                        foreach (var item in a.Items) items.Add(Copy(item, owner));
+                        return new ModuleArrayVal(a.Module, items.MoveToImmutable(), a.Count, Rename(a.Path, _path));
+                    }
+                case TupleVal t:
+                    return new TupleVal(CopyAll(t.Items, owner));
+                case ListVal l:
+                    return new ListVal(CopyAll(l.Items, owner));
+                default:
+                    return v;
+            }
+        }
+
+        private ImmutableArray<Val> CopyAll(ImmutableArray<Val> values, ModuleInstance owner)
+        {
+            var items = ImmutableArray.CreateBuilder<Val>(values.Length);
+            foreach (var v in values) items.Add(Copy(v, owner));
+            return items.MoveToImmutable();
+        }
 
         private string Rename(string sourcePath, string path) => path + sourcePath.Substring(_first.Path.Length);
     }
