@@ -130,7 +130,7 @@ public sealed class GraphBuilder
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
     {
         var outputs = ImmutableArray.CreateBuilder<Value>(outputTypes.Count);
-        foreach (var t in outputTypes) outputs.Add(NewValue(t));
+        for (int i = 0; i < outputTypes.Count; i++) outputs.Add(NewValue(outputTypes[i]));
         var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin, CurrentRoutingGroup);
         _nodes.Add(node);
         return node;
@@ -165,7 +165,9 @@ public sealed class GraphBuilder
     public Node Add(Op op, IReadOnlyList<Value> inputs, Attributes? attributes = null, Location? origin = null)
     {
         var attrs = attributes ?? Attributes.Empty;
-        var typing = op.Type(inputs.Select(i => i.Type).ToArray(), attrs);
+        var types = new TensorType[inputs.Count];
+        for (int i = 0; i < types.Length; i++) types[i] = inputs[i].Type;
+        var typing = op.Type(types, attrs);
         if (!typing.Ok) throw new IrTypeException($"{op.Name}: {typing.Message}");
         return AddTyped(op, inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
     }

@@ -84,11 +84,11 @@ public sealed class GraphRewriter
         {
             var m = Map(inputs[i]);
             if (ReferenceEquals(m, inputs[i])) continue;
-            var mapped = new Value[inputs.Length];
-            for (int j = 0; j < i; j++) mapped[j] = inputs[j];
-            mapped[i] = m;
-            for (int j = i + 1; j < inputs.Length; j++) mapped[j] = Map(inputs[j]);
-            return ImmutableArray.Create(mapped);
+            var mapped = ImmutableArray.CreateBuilder<Value>(inputs.Length);
+            for (int j = 0; j < i; j++) mapped.Add(inputs[j]);
+            mapped.Add(m);
+            for (int j = i + 1; j < inputs.Length; j++) mapped.Add(Map(inputs[j]));
+            return mapped.MoveToImmutable();
         }
         return inputs;
     }
