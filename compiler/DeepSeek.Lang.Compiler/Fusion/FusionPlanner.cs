@@ -212,8 +212,10 @@ public sealed class FusionPlanner
                     int p = _producer[input.Id];
                     if (p < 0) continue;
                     var producer = _groupOf[p];
-                    if (ReferenceEquals(producer, consumer) || !seen.Add((producer.Id, consumer.Id))) continue;
-                    if (!FusionRules.CanFuse(producer, consumer, this)) continue;
+                    // A pair met again (another edge between the same groups) is legal or not as it was the first
+                    // time, so only legal pairs need remembering.
+                    if (ReferenceEquals(producer, consumer) || !FusionRules.CanFuse(producer, consumer, this)) continue;
+                    if (!seen.Add((producer.Id, consumer.Id))) continue;
                     long saved = BytesSaved(producer, consumer);
                     candidates.Add(new Candidate(producer, consumer, saved, Position(consumer.Anchor, consumer) - p));
                 }
