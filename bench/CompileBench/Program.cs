@@ -13,7 +13,7 @@ using DeepSeek.Lang.Compiler.Planning;
 // Compile-time benchmark (issue 4): `dskc compile examples/deepseek_v3.dsk --emit report` in process,
 // cold and warm, and compile time against the number of layers of a model, up to 1,000 layers.
 //   dotnet run -c Release --project bench/CompileBench [-- --json] [--repo PATH] [--runs N] [--v3-only]
-//   dotnet run -c Release --project bench/CompileBench -- --profile [--runs N]   (time of each phase)
+//   dotnet run -c Release --project bench/CompileBench -- --profile [--layers N] [--runs N]   (time of each phase)
 bool json = args.Contains("--json");
 bool profile = args.Contains("--profile");
 bool v3Only = args.Contains("--v3-only");
@@ -23,7 +23,17 @@ var v3 = Path.Combine(repo, "examples", "deepseek_v3.dsk");
 
 if (profile)
 {
-    Profile(v3, runs);
+    // --profile: DeepSeek-V3; --profile --layers N: the layered model with N layers.
+    var layersArg = args.SkipWhile(a => a != "--layers").Skip(1).FirstOrDefault();
+    if (layersArg != null)
+    {
+        var text = LayeredModel(int.Parse(layersArg, CultureInfo.InvariantCulture));
+        Profile($"layers.dsk ({layersArg} layers)", () => SourceLoader.LoadText("/bench/layers.dsk", text, new MemoryFileSystem()), runs);
+    }
+    else
+    {
+        Profile(Path.GetFileName(v3), () => SourceLoader.Load(new[] { v3 }), runs);
+    }
     return;
 }
 
@@ -84,7 +94,7 @@ static Sample Compile(SourceSet sources)
 // run it), with each phase's wall time, the CPU time of this thread and the bytes it allocated.
 // The report's parts (specialising unbound dims to 1, fusion, memory planning) are timed again on
 // their own, after the report: they are inside "report", not added to the total.
-static void Profile(string file, int runs)
+static void Profile(string name, Func<SourceSet> load, int runs)
 {
     var table = new Dictionary<string, List<(double Wall, double Cpu, double Mb, double Gc)>>();
     var order = new List<string>();
@@ -124,7 +134,7 @@ static void Profile(string file, int runs)
     {
         if (run == 1) table.Clear();
         currentRun = run == 0 ? 0 : run - 1;
-        var sources = Time("parse", () => SourceLoader.Load(new[] { file }));
+        var sources = Time("parse", load);
         var (compiled, elaborated) = Time("total (bench)", () =>
         {
             var compilation = Time("bind", () => Compilation.Create(sources));
@@ -150,7 +160,7 @@ static void Profile(string file, int runs)
         var concrete = Time("  report: specialize", () => new Specialization(bound).Run(compiled));
         var plan = Time("  report: fusion", () => FusionPlanner.Plan(concrete));
         _ = Time("  report: memory", () => MemoryPlan.Create(plan));
-        if (run == 0) Console.WriteLine($"{Path.GetFileName(file)}: {elaborated.Nodes.Length} nodes elaborated, {nodes} after {rounds} optimiser rounds, {elaborated.Weights.Length} weights");
+        if (run == 0) Console.WriteLine($"{name}: {elaborated.Nodes.Length} nodes elaborated, {nodes} after {rounds} optimiser rounds, {elaborated.Weights.Length} weights");
     }
 
     Console.WriteLine($"load average {LoadAverage():F1}; medians of {runs} warm runs; {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections in all");

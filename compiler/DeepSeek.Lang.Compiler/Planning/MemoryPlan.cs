@@ -106,42 +106,21 @@ public sealed class MemoryPlan
         }
 
         // First fit, largest values first: a simple heuristic that comes close to the lower bound.
-        // Placed blocks are kept sorted by offset, so the scan for a gap meets them in order.
-        var placed = new List<(long Offset, long Size, int First, int Last)>();
+        var order = planned.OrderByDescending(Size).ThenBy(v => first[v.Id]).ToList();
+        var blocks = new (long Size, int First, int Last)[order.Count];
+        for (int i = 0; i < order.Count; i++) blocks[i] = (Align(Size(order[i])), first[order[i].Id], last[order[i].Id]);
+        var placedAt = PlacedBlocks.FirstFit(blocks, plan.Groups.Length);
         var offsets = ImmutableDictionary.CreateBuilder<Value, long>();
         long arena = 0, unplanned = 0;
-        foreach (var v in planned.OrderByDescending(Size).ThenBy(v => first[v.Id]))
+        for (int i = 0; i < order.Count; i++)
         {
-            long size = Align(Size(v));
-            unplanned += size;
-            int f = first[v.Id], l = last[v.Id];
-            long offset = 0;
-            foreach (var p in placed)
-            {
-                if (p.First > l || f > p.Last) continue;
-                if (offset + size <= p.Offset) break;
-                offset = Math.Max(offset, p.Offset + p.Size);
-            }
-            placed.Insert(UpperBound(placed, offset), (offset, size, f, l));
-            offsets[v] = offset;
-            arena = Math.Max(arena, offset + size);
+            offsets[order[i]] = placedAt[i];
+            unplanned += blocks[i].Size;
+            arena = Math.Max(arena, placedAt[i] + blocks[i].Size);
         }
         foreach (var kv in owner)
             if (offsets.TryGetValue(kv.Value, out var at)) offsets[kv.Key] = at;
         return new MemoryPlan(offsets.ToImmutable(), arena, unplanned);
-    }
-
-    // The index after the last block at or below the offset.
-    private static int UpperBound(List<(long Offset, long Size, int First, int Last)> placed, long offset)
-    {
-        int lo = 0, hi = placed.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (placed[mid].Offset <= offset) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
     }
 
     private static long Size(Value v) => (v.Type.Shape.ElementCount.ConstantValue ?? 0) * v.Type.DType.ByteSize();
