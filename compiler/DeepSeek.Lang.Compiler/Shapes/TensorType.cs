@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace DeepSeek.Lang.Compiler.Shapes;
@@ -47,7 +48,23 @@ public sealed class Shape : IEquatable<Shape>
 
     public Shape With(int axis, Dim dim) => new(Dims.SetItem(axis, dim));
 
-    public Shape Substitute(Func<string, Dim?> binding) => new(Dims.Select(d => d.Substitute(binding)).ToImmutableArray());
+    /// <summary>The shape with <paramref name="binding"/>'s values put in; this shape itself when no dimension changes.</summary>
+    public Shape Substitute(Func<string, Dim?> binding)
+    {
+        Dim[]? dims = null;
+        for (int i = 0; i < Dims.Length; i++)
+        {
+            var d = Dims[i].Substitute(binding);
+            if (dims == null)
+            {
+                if (ReferenceEquals(d, Dims[i])) continue;
+                dims = new Dim[Dims.Length];
+                for (int j = 0; j < i; j++) dims[j] = Dims[j];
+            }
+            dims[i] = d;
+        }
+        return dims == null ? this : new Shape(ImmutableCollectionsMarshal.AsImmutableArray(dims));
+    }
 
     public bool Equals(Shape? other)
     {
