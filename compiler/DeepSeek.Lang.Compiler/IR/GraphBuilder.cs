@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Compiler.Text;
 
@@ -129,9 +130,9 @@ public sealed class GraphBuilder
     /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
     {
-        var outputs = ImmutableArray.CreateBuilder<Value>(outputTypes.Count);
-        for (int i = 0; i < outputTypes.Count; i++) outputs.Add(NewValue(outputTypes[i]));
-        var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin, CurrentRoutingGroup);
+        var outputs = new Value[outputTypes.Count];
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = NewValue(outputTypes[i]);
+        var node = new Node(op, inputs, attributes, ImmutableCollectionsMarshal.AsImmutableArray(outputs), origin, CurrentRoutingGroup);
         _nodes.Add(node);
         return node;
     }
@@ -169,7 +170,7 @@ public sealed class GraphBuilder
         for (int i = 0; i < types.Length; i++) types[i] = inputs[i].Type;
         var typing = op.Type(types, attrs);
         if (!typing.Ok) throw new IrTypeException($"{op.Name}: {typing.Message}");
-        return AddTyped(op, inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
+        return AddTyped(op, inputs is ImmutableArray<Value> same ? same : inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
     }
 
     public Value Apply(Op op, params Value[] inputs) => Add(op, inputs).Output;

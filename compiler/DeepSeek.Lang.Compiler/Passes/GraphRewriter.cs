@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Compiler.Text;
@@ -84,11 +85,11 @@ public sealed class GraphRewriter
         {
             var m = Map(inputs[i]);
             if (ReferenceEquals(m, inputs[i])) continue;
-            var mapped = ImmutableArray.CreateBuilder<Value>(inputs.Length);
-            for (int j = 0; j < i; j++) mapped.Add(inputs[j]);
-            mapped.Add(m);
-            for (int j = i + 1; j < inputs.Length; j++) mapped.Add(Map(inputs[j]));
-            return mapped.MoveToImmutable();
+            var mapped = new Value[inputs.Length];
+            for (int j = 0; j < i; j++) mapped[j] = inputs[j];
+            mapped[i] = m;
+            for (int j = i + 1; j < inputs.Length; j++) mapped[j] = Map(inputs[j]);
+            return ImmutableCollectionsMarshal.AsImmutableArray(mapped);
         }
         return inputs;
     }
