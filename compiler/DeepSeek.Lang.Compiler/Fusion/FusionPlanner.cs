@@ -440,15 +440,13 @@ public sealed class FusionPlanner
             }
         }
         // Each node is in one group, so a group's first node identifies it.
-        var ready = new SortedDictionary<int, int>();
+        var ready = new ReadyGroups(groups.Count);
         for (int gi = 0; gi < groups.Count; gi++)
             if (indegree[gi] == 0) ready.Add(groups[gi].Positions[0], gi);
         var result = ImmutableArray.CreateBuilder<KernelGroup>(groups.Count);
         while (ready.Count > 0)
         {
-            var first = ready.First();
-            ready.Remove(first.Key);
-            int gi = first.Value;
+            int gi = ready.TakeFirst();
             var g = groups[gi];
             g.Id = result.Count;
             result.Add(g);
@@ -459,5 +457,49 @@ public sealed class FusionPlanner
         foreach (var g in groups) g.Mark = -1;
         if (result.Count != groups.Count) throw new InvalidOperationException("fusion made a cycle between kernel groups");
         return result.MoveToImmutable();
+    }
+
+    /// <summary>Groups ready to be ordered, keyed by their first node's position (distinct): a binary min-heap.</summary>
+    private sealed class ReadyGroups
+    {
+        private readonly (int Key, int Group)[] _heap;
+
+        public ReadyGroups(int capacity)
+        {
+            _heap = new (int, int)[Math.Max(capacity, 1)];
+        }
+
+        public int Count { get; private set; }
+
+        public void Add(int key, int group)
+        {
+            int i = Count++;
+            while (i > 0)
+            {
+                int parent = (i - 1) / 2;
+                if (_heap[parent].Key <= key) break;
+                _heap[i] = _heap[parent];
+                i = parent;
+            }
+            _heap[i] = (key, group);
+        }
+
+        public int TakeFirst()
+        {
+            int first = _heap[0].Group;
+            var last = _heap[--Count];
+            int i = 0;
+            while (true)
+            {
+                int child = 2 * i + 1;
+                if (child >= Count) break;
+                if (child + 1 < Count && _heap[child + 1].Key < _heap[child].Key) child++;
+                if (_heap[child].Key >= last.Key) break;
+                _heap[i] = _heap[child];
+                i = child;
+            }
+            if (Count > 0) _heap[i] = last;
+            return first;
+        }
     }
 }

@@ -16,7 +16,7 @@ public sealed class MemoryPlan
     /// <summary>Offsets are aligned to this many bytes (a cache line, and what AVX-512 loads like).</summary>
     public const long Alignment = 64;
 
-    private MemoryPlan(ImmutableDictionary<Value, long> offsets, long arenaBytes, long unplannedBytes)
+    private MemoryPlan(IReadOnlyDictionary<Value, long> offsets, long arenaBytes, long unplannedBytes)
     {
         Offsets = offsets;
         ArenaBytes = arenaBytes;
@@ -24,7 +24,7 @@ public sealed class MemoryPlan
     }
 
     /// <summary>The arena offset of every planned value (alias outputs share their source's offset).</summary>
-    public ImmutableDictionary<Value, long> Offsets { get; }
+    public IReadOnlyDictionary<Value, long> Offsets { get; }
 
     /// <summary>The arena's size: the peak of planned activation memory.</summary>
     public long ArenaBytes { get; }
@@ -110,7 +110,7 @@ public sealed class MemoryPlan
         var blocks = new (long Size, int First, int Last)[order.Count];
         for (int i = 0; i < order.Count; i++) blocks[i] = (Align(Size(order[i])), first[order[i].Id], last[order[i].Id]);
         var placedAt = PlacedBlocks.FirstFit(blocks, plan.Groups.Length);
-        var offsets = ImmutableDictionary.CreateBuilder<Value, long>();
+        var offsets = new Dictionary<Value, long>(order.Count + owner.Count);
         long arena = 0, unplanned = 0;
         for (int i = 0; i < order.Count; i++)
         {
@@ -120,7 +120,7 @@ public sealed class MemoryPlan
         }
         foreach (var kv in owner)
             if (offsets.TryGetValue(kv.Value, out var at)) offsets[kv.Key] = at;
-        return new MemoryPlan(offsets.ToImmutable(), arena, unplanned);
+        return new MemoryPlan(offsets, arena, unplanned);
     }
 
     private static long Size(Value v) => (v.Type.Shape.ElementCount.ConstantValue ?? 0) * v.Type.DType.ByteSize();
