@@ -28,11 +28,29 @@ public sealed class Attributes : IEquatable<Attributes>
 
     public IEnumerable<KeyValuePair<string, object>> Items => _items;
 
+    /// <summary>Attributes from name-value pairs; a name given twice keeps its last value (as <see cref="With"/> would).</summary>
     public static Attributes Of(params (string Name, object Value)[] items)
     {
-        var a = Empty;
-        foreach (var (n, v) in items) a = a.With(n, v);
-        return a;
+        if (items.Length == 0) return Empty;
+        var sorted = new KeyValuePair<string, object>[items.Length];
+        int n = 0;
+        foreach (var (name, value) in items)
+        {
+            Validate(name, value);
+            // Insertion sort by name: attribute lists are short.
+            int i = n;
+            while (i > 0 && string.CompareOrdinal(sorted[i - 1].Key, name) > 0) i--;
+            if (i > 0 && string.Equals(sorted[i - 1].Key, name, StringComparison.Ordinal))
+            {
+                sorted[i - 1] = new KeyValuePair<string, object>(name, value);
+                continue;
+            }
+            Array.Copy(sorted, i, sorted, i + 1, n - i);
+            sorted[i] = new KeyValuePair<string, object>(name, value);
+            n++;
+        }
+        if (n < sorted.Length) Array.Resize(ref sorted, n);
+        return new Attributes(sorted);
     }
 
     public Attributes With(string name, object value)
