@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using DeepSeek.Lang.Compiler.IR;
 using DeepSeek.Lang.Compiler.Shapes;
 
@@ -46,10 +47,11 @@ public sealed class KernelGroup
     /// <summary>The node that decides the kernel's shape: the reduction, the matmul, the library op, or the last pointwise op.</summary>
     public Node Anchor { get; internal set; }
 
-    public List<Node> Nodes { get; } = new();
+    // Most groups keep their one node: lists start with room for one.
+    public List<Node> Nodes { get; } = new(1);
 
     /// <summary>The graph positions of <see cref="Nodes"/>, ascending (while planning).</summary>
-    internal List<int> Positions { get; } = new();
+    internal List<int> Positions { get; } = new(1);
 
     /// <summary>Scratch marks of the planner (the round a group was merged in, its index when ordering).</summary>
     internal int Mark { get; set; } = -1;
@@ -378,13 +380,15 @@ public sealed class FusionPlanner
             g.Mark = int.MaxValue;
             groups.Add(g);
         }
+        var inputs = new List<Value>();
+        var outputs = new List<Value>();
         foreach (var g in groups)
         {
             int stamp = ++_stamp;
             foreach (var n in g.Nodes)
                 foreach (var o in n.Outputs) _mark[o.Id] = stamp;
-            var inputs = ImmutableArray.CreateBuilder<Value>();
-            var outputs = ImmutableArray.CreateBuilder<Value>();
+            inputs.Clear();
+            outputs.Clear();
             foreach (var n in g.Nodes)
             {
                 foreach (var v in n.Inputs)
@@ -397,14 +401,17 @@ public sealed class FusionPlanner
             foreach (var n in g.Nodes)
                 foreach (var v in n.Outputs)
                     if (UsedOutside(v, g)) outputs.Add(v);
-            g.Inputs = inputs.ToImmutable();
-            g.Outputs = outputs.ToImmutable();
+            g.Inputs = ToImmutable(inputs);
+            g.Outputs = ToImmutable(outputs);
             // A fill read only by kernels that inline constants needs no kernel of its own.
             if (g.Kind == GroupKind.Pointwise && g.Nodes.Count == 1 && g.Anchor.Op == Ops.Full && ReadOnlyByInliningKernels(g))
                 g.Kind = GroupKind.Constant;
         }
         return new FusionPlan(_graph, TopologicalOrder(groups));
     }
+
+    private static ImmutableArray<Value> ToImmutable(List<Value> values) =>
+        values.Count == 0 ? ImmutableArray<Value>.Empty : ImmutableCollectionsMarshal.AsImmutableArray(values.ToArray());
 
     private bool ReadOnlyByInliningKernels(KernelGroup g)
     {

@@ -174,13 +174,16 @@ internal static class FusionRules
     }
 
     /// <summary>The node that gives a group its kind: the matmul, the reduction, the library op, else the last node.</summary>
-    public static Node AnchorOf(KernelGroup group) => group.Kind switch
+    public static Node AnchorOf(KernelGroup group)
     {
-        GroupKind.Gemm => group.Nodes.First(n => n.Op == Ops.MatMul),
-        GroupKind.Reduction => group.Nodes.First(n => KindOf(n) == GroupKind.Reduction),
-        GroupKind.Library => group.Nodes.First(n => KindOf(n) == GroupKind.Library),
-        _ => group.Nodes[group.Nodes.Count - 1],
-    };
+        if (group.Kind is GroupKind.Gemm or GroupKind.Reduction or GroupKind.Library)
+        {
+            foreach (var n in group.Nodes)
+                if (group.Kind == GroupKind.Gemm ? n.Op == Ops.MatMul : KindOf(n) == group.Kind) return n;
+            throw new InvalidOperationException($"a {group.Kind} group has no {group.Kind} node");
+        }
+        return group.Nodes[group.Nodes.Count - 1];
+    }
 
     /// <summary>A transpose of the last two axes feeding a matrix product is a transposed operand, not a copy.</summary>
     private static bool IsGemmPrologue(KernelGroup producer, KernelGroup consumer)
@@ -203,11 +206,14 @@ internal static class FusionRules
     {
         var gemm = producer.Anchor;
         var outShape = gemm.Output.Type.Shape;
-        var steps = producer.Nodes.Where(n => n != gemm && n.Op != Ops.Transpose).Concat(consumer.Nodes).ToList();
         var current = gemm.Output;
         int stage = 0; // 0: nothing yet, 1: bias, 2: activation, 3: residual
-        foreach (var node in steps)
+        // The producer's steps after the product (not the product, nor transposed operands), then the consumer's.
+        int count = producer.Nodes.Count + consumer.Nodes.Count;
+        for (int k = 0; k < count; k++)
         {
+            var node = k < producer.Nodes.Count ? producer.Nodes[k] : consumer.Nodes[k - producer.Nodes.Count];
+            if (k < producer.Nodes.Count && (node == gemm || node.Op == Ops.Transpose)) continue;
             if (node.Op == Ops.Full) continue;
             if (!node.Inputs.Contains(current) || !node.Output.Type.Shape.Equals(outShape) || node.Output.Type.DType != DType.F32) return false;
             int next;
