@@ -40,18 +40,23 @@ if (profile)
 var cold = Compile(SourceLoader.Load(new[] { v3 }));
 var warm = new List<Sample>();
 for (int i = 0; i < runs; i++) warm.Add(Compile(SourceLoader.Load(new[] { v3 })));
-var warmWall = Median(warm.Select(s => s.WallMs));
-var warmCpu = Median(warm.Select(s => s.CpuMs));
+var v3Stats = Stats.Of(warm);
 
-var scaling = new List<(int Layers, Sample Sample)>();
+// Each size: a collection first (the previous size's garbage is not this one's), one untimed warm-up
+// compile, then the timed ones back to back. The mean CPU time of those includes the collections
+// their garbage causes (the steady state); the median leaves out runs a full collection fell in.
+var scaling = new List<(int Layers, Stats Stats)>();
 if (!v3Only)
 {
     foreach (int layers in new[] { 10, 50, 100, 250, 500, 1000 })
     {
         var text = LayeredModel(layers);
+        SourceSet Load() => SourceLoader.LoadText("/bench/layers.dsk", text, new MemoryFileSystem());
+        GC.Collect();
+        Compile(Load());
         var samples = new List<Sample>();
-        for (int i = 0; i < 3; i++) samples.Add(Compile(SourceLoader.LoadText("/bench/layers.dsk", text, new MemoryFileSystem())));
-        scaling.Add((layers, new Sample(Median(samples.Select(s => s.WallMs)), Median(samples.Select(s => s.CpuMs)))));
+        for (int i = 0; i < 5; i++) samples.Add(Compile(Load()));
+        scaling.Add((layers, Stats.Of(samples)));
     }
 }
 
@@ -59,20 +64,24 @@ if (json)
 {
     var sb = new StringBuilder();
     sb.Append("{\"load_average\": ").Append(F(LoadAverage()));
-    sb.Append(", \"deepseek_v3_report_ms\": {\"cold\": ").Append(F(cold.WallMs)).Append(", \"warm_median\": ").Append(F(warmWall))
-        .Append(", \"warm_cpu_median\": ").Append(F(warmCpu)).Append("}, \"layers\": [");
+    sb.Append(", \"deepseek_v3_report_ms\": {\"cold\": ").Append(F(cold.WallMs)).Append(", \"warm_median\": ").Append(F(v3Stats.WallMedian))
+        .Append(", \"warm_fastest\": ").Append(F(v3Stats.WallFastest))
+        .Append(", \"warm_cpu_median\": ").Append(F(v3Stats.CpuMedian)).Append(", \"warm_cpu_mean\": ").Append(F(v3Stats.CpuMean)).Append("}, \"layers\": [");
     sb.Append(string.Join(", ", scaling.Select(s =>
-        $"{{\"layers\": {s.Layers}, \"ms\": {F(s.Sample.WallMs)}, \"cpu_ms\": {F(s.Sample.CpuMs)}, \"ms_per_layer\": {F(s.Sample.WallMs / s.Layers)}, \"cpu_ms_per_layer\": {F(s.Sample.CpuMs / s.Layers)}}}")));
+        $"{{\"layers\": {s.Layers}, \"ms\": {F(s.Stats.WallMedian)}, \"cpu_ms\": {F(s.Stats.CpuMedian)}, \"cpu_ms_mean\": {F(s.Stats.CpuMean)}, " +
+        $"\"ms_per_layer\": {F(s.Stats.WallMedian / s.Layers)}, \"cpu_ms_mean_per_layer\": {F(s.Stats.CpuMean / s.Layers)}}}")));
     Console.WriteLine(sb.Append("]}").ToString());
 }
 else
 {
     Console.WriteLine($"load average {LoadAverage():F1}");
-    Console.WriteLine($"deepseek_v3.dsk --emit report: cold {cold.WallMs:F0} ms, warm median {warmWall:F0} ms (of {warm.Count}; fastest {warm.Min(s => s.WallMs):F0} ms), warm CPU median {warmCpu:F0} ms");
+    Console.WriteLine($"deepseek_v3.dsk --emit report: cold {cold.WallMs:F0} ms; warm (of {warm.Count}) median {v3Stats.WallMedian:F0} ms, fastest {v3Stats.WallFastest:F0} ms; " +
+        $"CPU median {v3Stats.CpuMedian:F0} ms, mean {v3Stats.CpuMean:F0} ms");
     if (scaling.Count > 0)
     {
-        Console.WriteLine("layers   compile ms   ms/layer     CPU ms  CPU ms/layer");
-        foreach (var (layers, s) in scaling) Console.WriteLine($"{layers,6} {s.WallMs,12:F1} {s.WallMs / layers,10:F2} {s.CpuMs,10:F1} {s.CpuMs / layers,13:F2}");
+        Console.WriteLine("layers  median ms  ms/layer   CPU median  CPU mean  CPU mean/layer");
+        foreach (var (layers, st) in scaling)
+            Console.WriteLine($"{layers,6} {st.WallMedian,10:F1} {st.WallMedian / layers,9:F2} {st.CpuMedian,12:F1} {st.CpuMean,9:F1} {st.CpuMean / layers,15:F2}");
     }
 }
 
@@ -238,6 +247,19 @@ static string FindRepo()
 }
 
 readonly record struct Sample(double WallMs, double CpuMs);
+
+readonly record struct Stats(double WallMedian, double WallFastest, double CpuMedian, double CpuMean)
+{
+    public static Stats Of(List<Sample> samples)
+    {
+        static double Median(IEnumerable<double> values)
+        {
+            var xs = values.OrderBy(x => x).ToList();
+            return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
+        }
+        return new Stats(Median(samples.Select(s => s.WallMs)), samples.Min(s => s.WallMs), Median(samples.Select(s => s.CpuMs)), samples.Average(s => s.CpuMs));
+    }
+}
 
 [StructLayout(LayoutKind.Sequential)]
 struct TimeSpec

@@ -25,7 +25,7 @@ public sealed class GraphBuilder
     private readonly List<Weight> _weights = new();
     // Built on first use: passes adopt tens of thousands of weights and never look one up by name.
     private Dictionary<string, Weight>? _weightsByName;
-    private readonly List<Node> _nodes = new();
+    private readonly ImmutableArray<Node>.Builder _nodes = ImmutableArray.CreateBuilder<Node>();
     private readonly List<GraphOutput> _outputs = new();
     private readonly List<RoutingGroup> _routing = new();
     private int _nextId;
@@ -179,10 +179,22 @@ public sealed class GraphBuilder
 
     public void AddOutput(string name, Value value) => _outputs.Add(new GraphOutput(name, value));
 
-    public Graph ToGraph()
+    public Graph ToGraph() => ToGraph(_nodes.ToImmutable());
+
+    /// <summary>
+    /// The graph, handing over the node array without a copy when the room reserved for nodes was
+    /// filled exactly (a pass that keeps the node count); the builder is left with no nodes.
+    /// </summary>
+    internal Graph TakeGraph()
+    {
+        if (_nodes.Count != _nodes.Capacity) _nodes.Capacity = _nodes.Count;
+        return ToGraph(_nodes.MoveToImmutable());
+    }
+
+    private Graph ToGraph(ImmutableArray<Node> nodes)
     {
         var weights = _weights.Count == 0 ? _adopted : _adopted.IsEmpty ? _weights.ToImmutableArray() : _adopted.AddRange(_weights);
-        return new(Name, _inputs.ToImmutableArray(), weights, _nodes.ToImmutableArray(), _outputs.ToImmutableArray(), _routing.ToImmutableArray())
+        return new(Name, _inputs.ToImmutableArray(), weights, nodes, _outputs.ToImmutableArray(), _routing.ToImmutableArray())
         {
             IdBound = _nextId,
         };

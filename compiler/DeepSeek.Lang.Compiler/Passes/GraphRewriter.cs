@@ -230,7 +230,7 @@ public sealed class GraphRewriter
             // A rewrite that changed nothing gives back the graph it was given, so pipelines can stop.
             if (!r.Changed && binding == null) return graph;
             foreach (var o in graph.Outputs) r.Builder.AddOutput(o.Name, r.Map(o.Value));
-            return r.Builder.ToGraph();
+            return r.Builder.TakeGraph();
         }
         finally
         {
