@@ -77,18 +77,18 @@ public sealed class ModelReport
         var concrete = new Specialization(bound).Run(graph);
 
         long total = 0, bytes = 0;
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var w in concrete.Weights)
         {
-            long n = w.Value.Type.Shape.ElementCount.ConstantValue ?? 0;
-            sizes[w.Name] = n;
+            long n = SizeOf(w);
             bytes += n * w.Value.Type.DType.ByteSize();
             if (w.Kind == WeightKind.Param) total += n;
         }
         decimal inactive = 0;
+        var weights = new WeightFinder(concrete.Weights);
         foreach (var group in concrete.Routing)
         {
-            long routed = group.WeightNames.Sum(name => sizes.TryGetValue(name, out var n) ? n : 0);
+            long routed = 0;
+            foreach (var name in group.WeightNames) routed += weights.Find(name) is { } w ? SizeOf(w) : 0;
             inactive += routed * (decimal)(group.ExpertCount - group.TopK) / group.ExpertCount;
         }
 
@@ -133,6 +133,49 @@ public sealed class ModelReport
             Dims = bound.ToImmutableSortedDictionary(StringComparer.Ordinal),
             DefaultedDims = defaulted.ToImmutable(),
         };
+    }
+
+    private static long SizeOf(Weight w) => w.Value.Type.Shape.ElementCount.ConstantValue ?? 0;
+
+    /// <summary>
+    /// Weights by name (names are unique in a graph). Routing groups name their experts' weights in
+    /// the order the graph lists them, so a cursor that walks the list finds them with one pass over
+    /// it in all, without hashing tens of thousands of names; a name met out of order falls back to
+    /// an index, built when the walking has cost two passes.
+    /// </summary>
+    private sealed class WeightFinder
+    {
+        private readonly ImmutableArray<Weight> _weights;
+        private int _cursor;
+        private long _budget;
+        private Dictionary<string, Weight>? _index;
+
+        public WeightFinder(ImmutableArray<Weight> weights)
+        {
+            _weights = weights;
+            _budget = 2L * weights.Length + 16;
+        }
+
+        public Weight? Find(string name)
+        {
+            int n = _weights.Length;
+            if (_index == null && n > 0)
+            {
+                for (int k = 0; k < n && _budget > 0; k++, _budget--)
+                {
+                    int i = _cursor + k < n ? _cursor + k : _cursor + k - n;
+                    if (string.Equals(_weights[i].Name, name, StringComparison.Ordinal))
+                    {
+                        _cursor = i + 1 < n ? i + 1 : 0;
+                        return _weights[i];
+                    }
+                }
+                if (_budget > 0) return null; // walked the whole list
+                _index = new Dictionary<string, Weight>(n, StringComparer.Ordinal);
+                foreach (var w in _weights) _index[w.Name] = w;
+            }
+            return _index != null && _index.TryGetValue(name, out var found) ? found : null;
+        }
     }
 
     public string ToJson()

@@ -10,10 +10,16 @@ namespace DeepSeek.Lang.Compiler.Elaboration;
 /// </summary>
 public sealed class ModuleInstance
 {
-    private readonly Dictionary<string, Val> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Val> _members;
 
     public ModuleInstance(ModuleSymbol module, string path, ImmutableArray<KeyValuePair<string, Val>> arguments, ModuleInstance? parent, Location site, bool isGeneric)
+        : this(module, path, arguments, parent, site, isGeneric, memberCapacity: 0)
     {
+    }
+
+    internal ModuleInstance(ModuleSymbol module, string path, ImmutableArray<KeyValuePair<string, Val>> arguments, ModuleInstance? parent, Location site, bool isGeneric, int memberCapacity)
+    {
+        _members = new Dictionary<string, Val>(memberCapacity, StringComparer.Ordinal);
         Module = module;
         Path = path;
         Arguments = arguments;
@@ -39,6 +45,9 @@ public sealed class ModuleInstance
     public bool IsGeneric { get; }
 
     public IReadOnlyDictionary<string, Val> Members => _members;
+
+    /// <summary>The members, enumerable without boxing.</summary>
+    internal Dictionary<string, Val> MemberTable => _members;
 
     /// <summary>
     /// The weights this instance and its sub-modules own, as a range of the graph's weight list

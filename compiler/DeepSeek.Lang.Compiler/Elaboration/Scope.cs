@@ -7,7 +7,13 @@ namespace DeepSeek.Lang.Compiler.Elaboration;
 /// </summary>
 internal sealed class Scope
 {
-    private readonly Dictionary<string, Val> _names = new(StringComparer.Ordinal);
+    // Most scopes hold a handful of names: they live in two small arrays, searched in order, and
+    // move to a dictionary past SmallCount. Either way names keep the order they were declared in.
+    private const int SmallCount = 8;
+    private string[]? _keys;
+    private Val[]? _values;
+    private int _count;
+    private Dictionary<string, Val>? _names;
     private readonly Func<string, Val?>? _fallback;
     private readonly Func<IEnumerable<string>>? _fallbackNames;
 
@@ -28,15 +34,60 @@ internal sealed class Scope
 
     public bool IsLocal { get; }
 
-    public void Declare(string name, Val value) => _names[name] = value;
+    public void Declare(string name, Val value)
+    {
+        if (_names != null)
+        {
+            _names[name] = value;
+            return;
+        }
+        int i = IndexOf(name);
+        if (i >= 0)
+        {
+            _values![i] = value;
+            return;
+        }
+        if (_count == SmallCount)
+        {
+            _names = new Dictionary<string, Val>(2 * SmallCount, StringComparer.Ordinal);
+            for (int k = 0; k < _count; k++) _names.Add(_keys![k], _values![k]);
+            _names.Add(name, value);
+            _keys = null;
+            _values = null;
+            return;
+        }
+        if (_keys == null || _count == _keys.Length)
+        {
+            int size = _keys == null ? 2 : _keys.Length * 2;
+            Array.Resize(ref _keys, size);
+            Array.Resize(ref _values, size);
+        }
+        _keys[_count] = name;
+        _values![_count++] = value;
+    }
 
-    public bool DeclaresHere(string name) => _names.ContainsKey(name);
+    public bool DeclaresHere(string name) => TryGetHere(name, out _);
+
+    private int IndexOf(string name)
+    {
+        for (int i = 0; i < _count; i++)
+            if (string.Equals(_keys![i], name, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    private bool TryGetHere(string name, out Val value)
+    {
+        if (_names != null) return _names.TryGetValue(name, out value!);
+        int i = IndexOf(name);
+        value = i >= 0 ? _values![i] : null!;
+        return i >= 0;
+    }
 
     public Val? Lookup(string name)
     {
         for (var s = this; s != null; s = s.Parent)
         {
-            if (s._names.TryGetValue(name, out var v)) return v;
+            if (s.TryGetHere(name, out var v)) return v;
             if (s._fallback != null && s._fallback(name) is { } f) return f;
         }
         return null;
@@ -47,9 +98,9 @@ internal sealed class Scope
     {
         for (var s = this; s != null && s.IsLocal; s = s.Parent)
         {
-            if (s._names.ContainsKey(name))
+            if (s.TryGetHere(name, out _))
             {
-                s._names[name] = value;
+                s.Declare(name, value);
                 return true;
             }
         }
@@ -61,7 +112,10 @@ internal sealed class Scope
     {
         for (var s = this; s != null; s = s.Parent)
         {
-            foreach (var n in s._names.Keys) yield return n;
+            if (s._names != null)
+                foreach (var n in s._names.Keys) yield return n;
+            else
+                for (int i = 0; i < s._count; i++) yield return s._keys![i];
             if (s._fallbackNames != null)
                 foreach (var n in s._fallbackNames()) yield return n;
         }

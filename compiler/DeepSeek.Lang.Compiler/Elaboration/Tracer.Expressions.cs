@@ -48,12 +48,20 @@ internal sealed partial class Tracer
             case IndexExpression ix:
                 return EvalIndex(ix, scope);
             case TupleExpression t:
-                return new TupleVal(t.Elements.Select(e => Eval(e, scope)).ToImmutableArray());
+                return new TupleVal(EvalAll(t.Elements, scope));
             case ListExpression l:
-                return new ListVal(l.Elements.Select(e => Eval(e, scope)).ToImmutableArray());
+                return new ListVal(EvalAll(l.Elements, scope));
             default:
                 return ErrorVal.Instance;
         }
+    }
+
+    // Not a lambda in EvalCore: capturing the scope there would allocate a closure for every expression.
+    private ImmutableArray<Val> EvalAll(ImmutableArray<ExpressionSyntax> elements, Scope scope)
+    {
+        var values = ImmutableArray.CreateBuilder<Val>(elements.Length);
+        foreach (var e in elements) values.Add(Eval(e, scope));
+        return values.MoveToImmutable();
     }
 
     private Val EvalName(NameExpression n, Scope scope)

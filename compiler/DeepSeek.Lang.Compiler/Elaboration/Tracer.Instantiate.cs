@@ -158,13 +158,143 @@ internal sealed partial class Tracer
         // A symbolic count (generic checking) is represented by one copy that stands for all.
         long copies = n.IsConstant ? n.ConstantValue!.Value : 1;
         var items = ImmutableArray.CreateBuilder<ModuleInstance>();
+        InstanceTemplate? template = null;
         for (long i = 0; i < copies; i++)
         {
+            if (template != null)
+            {
+                items.Add(template.Copy($"{path}.{i}"));
+                continue;
+            }
+            var effects = i == 0 && copies > 1 ? ObservableEffects() : default;
             var child = Instantiate(module, $"{path}.{i}", arguments, instance, site);
             if (child == null) break;
             items.Add(child);
+            if (i == 0 && copies > 1 && ObservableEffects() == effects) template = InstanceTemplate.TryCreate(this, child);
         }
         instance.SetMember(s.Name.Text, new ModuleArrayVal(module, items.ToImmutable(), n, path));
+    }
+
+    /// <summary>What instantiating a module may do besides adding weights: report, add nodes or routing groups, record types.</summary>
+    private (int Diagnostics, int Nodes, int Routing, int Types) ObservableEffects() =>
+        (Diagnostics.ToImmutable().Length, _graph.NodeCount, _graph.RoutingGroupCount, Types.Count);
+
+    /// <summary>
+    /// The first copy of a module array, made into a pattern for the others. Copies have the same
+    /// module and arguments, so instantiating one again gives the same members, sub-modules and
+    /// weight types; only the path, and with it the weight names and values, differ. When the first
+    /// copy did nothing but add weights (no diagnostics, nodes or routing groups) and its members are
+    /// plain values, each further copy is made by adding its weights and copying the instance tree,
+    /// without evaluating the module again.
+    /// </summary>
+    private sealed class InstanceTemplate
+    {
+        private readonly Tracer _t;
+        private readonly ModuleInstance _first;
+        private readonly Dictionary<Value, int> _weightOffsets = new();
+
+        private InstanceTemplate(Tracer tracer, ModuleInstance first)
+        {
+            _t = tracer;
+            _first = first;
+            for (int i = first.FirstWeight; i < first.WeightEnd; i++) _weightOffsets[tracer._graph.WeightAt(i).Value] = i - first.FirstWeight;
+        }
+
+        public static InstanceTemplate? TryCreate(Tracer tracer, ModuleInstance first)
+        {
+            // Every weight must be named under the copy's path, so that renaming the path renames it.
+            var prefix = first.Path + ".";
+            for (int i = first.FirstWeight; i < first.WeightEnd; i++)
+                if (!tracer._graph.WeightAt(i).Name.StartsWith(prefix, StringComparison.Ordinal)) return null;
+            var template = new InstanceTemplate(tracer, first);
+            return template.CanCopy(first, new HashSet<ModuleInstance>()) ? template : null;
+        }
+
+        // A tree: each sub-module instance is a member of its parent only, and once.
+        private bool CanCopy(ModuleInstance instance, HashSet<ModuleInstance> seen)
+        {
+            if (!seen.Add(instance) || !instance.Path.StartsWith(_first.Path, StringComparison.Ordinal)) return false;
+            foreach (var kv in instance.Members)
+                if (!CanCopy(kv.Value, instance, seen)) return false;
+            return true;
+        }
+
+        private bool CanCopy(Val v, ModuleInstance holder, HashSet<ModuleInstance> seen) => v switch
+        {
+            IntVal or FloatVal or BoolVal or StringVal or DTypeVal or NoneVal => true,
+            TensorVal t => !t.IsPerExpert && _weightOffsets.ContainsKey(t.Value),
+            ModuleVal m => ReferenceEquals(m.Instance.Parent, holder) && CanCopy(m.Instance, seen),
+            ModuleArrayVal a => a.Path.StartsWith(_first.Path, StringComparison.Ordinal) &&
+                a.Items.All(i => ReferenceEquals(i.Parent, holder) && CanCopy(i, seen)),
+            TupleVal t => t.Items.All(i => CanCopy(i, holder, seen)),
+            ListVal l => l.Items.All(i => CanCopy(i, holder, seen)),
+            _ => false,
+        };
+
+        // The copy being made: its path, its weights (in the first copy's order), and how far its weight range is shifted.
+        private string _path = "";
+        private Value[] _weights = Array.Empty<Value>();
+        private int _shift;
+
+        /// <summary>Adds the weights of the copy at <paramref name="path"/>, in the first copy's order, and copies its instance tree.</summary>
+        public ModuleInstance Copy(string path)
+        {
+            var graph = _t._graph;
+            var weights = new Value[_first.WeightEnd - _first.FirstWeight];
+            _shift = graph.WeightCount - _first.FirstWeight;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                var w = graph.WeightAt(_first.FirstWeight + i);
+                weights[i] = graph.AddWeight(path + w.Name.Substring(_first.Path.Length), w.Kind, w.Value.Type, w.Init);
+            }
+            _path = path;
+            _weights = weights;
+            return Copy(_first, _first.Parent);
+        }
+
+        private ModuleInstance Copy(ModuleInstance source, ModuleInstance? parent)
+        {
+            var members = source.MemberTable;
+            var copy = new ModuleInstance(source.Module, Rename(source.Path, _path), source.Arguments, parent, source.Site, source.IsGeneric, members.Count)
+            {
+                FirstWeight = source.FirstWeight + _shift,
+                WeightEnd = source.WeightEnd + _shift,
+            };
+            foreach (var kv in members) copy.SetMember(kv.Key, Copy(kv.Value, copy));
+            return copy;
+        }
+
+        private Val Copy(Val v, ModuleInstance owner)
+        {
+            switch (v)
+            {
+                case TensorVal t:
+                    return new TensorVal(_weights[_weightOffsets[t.Value]]);
+                case ModuleVal m:
+                    return new ModuleVal(Copy(m.Instance, owner));
+                case ModuleArrayVal a:
+                    {
+                        var items = ImmutableArray.CreateBuilder<ModuleInstance>(a.Items.Length);
+                        foreach (var item in a.Items) items.Add(Copy(item, owner));
+                        return new ModuleArrayVal(a.Module, items.MoveToImmutable(), a.Count, Rename(a.Path, _path));
+                    }
+                case TupleVal t:
+                    return new TupleVal(CopyAll(t.Items, owner));
+                case ListVal l:
+                    return new ListVal(CopyAll(l.Items, owner));
+                default:
+                    return v;
+            }
+        }
+
+        private ImmutableArray<Val> CopyAll(ImmutableArray<Val> values, ModuleInstance owner)
+        {
+            var items = ImmutableArray.CreateBuilder<Val>(values.Length);
+            foreach (var v in values) items.Add(Copy(v, owner));
+            return items.MoveToImmutable();
+        }
+
+        private string Rename(string sourcePath, string path) => path + sourcePath.Substring(_first.Path.Length);
     }
 
     private void DeclareWeight(TensorDeclaration t, ModuleInstance instance, Scope body)

@@ -156,9 +156,8 @@ internal sealed partial class Tracer
                     if (value is not TensorVal tensor) return new Mismatch($"a tensor {SyntaxPrinter.Print(tt)}", value.Describe(), null);
                     if (!DTypes.TryParse(tt.DType.Text, out var dtype)) return new Mismatch(SyntaxPrinter.Print(tt), tensor.Type.ToString(), $"unknown dtype '{tt.DType.Text}'");
                     var reason = MatchShape(tt, tensor.Type.Shape, scope, bindings);
-                    var expected = ExpectedText(tt, scope, bindings);
-                    if (reason != null) return new Mismatch(expected, tensor.Type.ToString(), reason);
-                    if (dtype != tensor.Type.DType) return new Mismatch(expected, tensor.Type.ToString(), "the dtypes differ; use cast(...)");
+                    if (reason != null) return new Mismatch(ExpectedText(tt, scope, bindings), tensor.Type.ToString(), reason);
+                    if (dtype != tensor.Type.DType) return new Mismatch(ExpectedText(tt, scope, bindings), tensor.Type.ToString(), "the dtypes differ; use cast(...)");
                     return null;
                 }
             default:

@@ -68,36 +68,40 @@ internal static class FusionRules
         return GroupKind.Pointwise;
     }
 
+    /// <remarks>
+    /// The checks are a conjunction, so they run cheapest first: the kind pair and the shape rules,
+    /// then where the producer's results go, and last the count of the merged kernel's inputs.
+    /// </remarks>
     public static bool CanFuse(KernelGroup producer, KernelGroup consumer, FusionPlanner planner)
     {
         if (producer.Nodes.Count + consumer.Nodes.Count > FusionPlanner.MaxNodesPerKernel) return false;
-        if (planner.InputCount(producer, consumer) > FusionPlanner.MaxInputsPerKernel) return false;
-        // Everything the producer computes must be needed only by the consumer (no duplicated work, one writer per value).
-        foreach (var v in planner.OutputsOf(producer))
-            if (planner.IsGraphOutput(v) || planner.ConsumersOf(v).Any(c => !ReferenceEquals(planner.GroupOf(c), consumer) && !ReferenceEquals(planner.GroupOf(c), producer)))
-                return false;
-
-        switch (producer.Kind, consumer.Kind)
+        bool legal = (producer.Kind, consumer.Kind) switch
         {
-            case (GroupKind.Pointwise, GroupKind.Pointwise):
-                return producer.Anchor.Op != Ops.Full || producer.Nodes.Count > 1 ? SameSpace(producer, consumer, planner) : false;
-            case (GroupKind.Pointwise, GroupKind.Reduction):
-                return IsPrologue(producer, consumer, planner);
-            case (GroupKind.Reduction, GroupKind.Pointwise):
-                return IsEpilogue(producer, consumer);
-            case (GroupKind.Pointwise, GroupKind.Gemm):
-                return IsGemmPrologue(producer, consumer);
-            case (GroupKind.Gemm, GroupKind.Pointwise):
-                return IsGemmEpilogue(producer, consumer);
-            case (GroupKind.Pointwise, GroupKind.Library):
-                return IsStridedOperand(producer, consumer) || IsScatterRowScale(producer, consumer);
-            case (GroupKind.Library, GroupKind.Pointwise):
-                return IsStridedResult(producer, consumer);
-            case (GroupKind.Library, GroupKind.Library):
-                return IsScatterGather(producer, consumer);
-            default:
-                return false;
+            (GroupKind.Pointwise, GroupKind.Pointwise) => (producer.Anchor.Op != Ops.Full || producer.Nodes.Count > 1) && SameSpace(producer, consumer, planner),
+            (GroupKind.Pointwise, GroupKind.Reduction) => IsPrologue(producer, consumer, planner),
+            (GroupKind.Reduction, GroupKind.Pointwise) => IsEpilogue(producer, consumer),
+            (GroupKind.Pointwise, GroupKind.Gemm) => IsGemmPrologue(producer, consumer),
+            (GroupKind.Gemm, GroupKind.Pointwise) => IsGemmEpilogue(producer, consumer),
+            (GroupKind.Pointwise, GroupKind.Library) => IsStridedOperand(producer, consumer) || IsScatterRowScale(producer, consumer),
+            (GroupKind.Library, GroupKind.Pointwise) => IsStridedResult(producer, consumer),
+            (GroupKind.Library, GroupKind.Library) => IsScatterGather(producer, consumer),
+            _ => false,
+        };
+        if (!legal) return false;
+        // Everything the producer computes must be needed only by the consumer (no duplicated work, one writer per value).
+        foreach (var n in producer.Nodes)
+        {
+            foreach (var v in n.Outputs)
+            {
+                if (planner.IsGraphOutput(v)) return false;
+                foreach (int c in planner.ConsumerPositions(v))
+                {
+                    var g = planner.GroupAt(c);
+                    if (!ReferenceEquals(g, consumer) && !ReferenceEquals(g, producer)) return false;
+                }
+            }
         }
+        return planner.InputCount(producer, consumer) <= FusionPlanner.MaxInputsPerKernel;
     }
 
     /// <summary>A pointwise producer is inlined into a pointwise consumer; recomputing it for broadcast elements is allowed only when it is small.</summary>
@@ -114,15 +118,19 @@ internal static class FusionRules
     {
         var anchor = consumer.Anchor;
         var space = anchor.Inputs[0].Type.Shape;
-        foreach (var v in planner.OutputsOf(producer))
+        foreach (var n in producer.Nodes)
         {
-            foreach (var user in planner.ConsumersOf(v))
+            foreach (var v in n.Outputs)
             {
-                if (!ReferenceEquals(planner.GroupOf(user), consumer)) continue;
-                if (user == anchor && anchor.Inputs[0] != v) return false; // weights of a norm are loaded, not computed
-                if (user != anchor && IsAfter(user, anchor, consumer)) return false;
+                foreach (int position in planner.ConsumerPositions(v))
+                {
+                    if (!ReferenceEquals(planner.GroupAt(position), consumer)) continue;
+                    var user = planner.NodeAt(position);
+                    if (user == anchor && anchor.Inputs[0] != v) return false; // weights of a norm are loaded, not computed
+                    if (user != anchor && IsAfter(user, anchor, consumer)) return false;
+                }
+                if (!v.Type.Shape.Equals(space) && producer.Nodes.Count > 4) return false;
             }
-            if (!v.Type.Shape.Equals(space) && producer.Nodes.Count > 4) return false;
         }
         return true;
     }
@@ -211,13 +219,19 @@ internal static class FusionRules
     }
 
     /// <summary>The node that gives a group its kind: the matmul, the reduction, the library op (a scatter over its gather), else the last node.</summary>
-    public static Node AnchorOf(KernelGroup group) => group.Kind switch
+    public static Node AnchorOf(KernelGroup group)
     {
-        GroupKind.Gemm => group.Nodes.First(n => n.Op == Ops.MatMul),
-        GroupKind.Reduction => group.Nodes.First(n => KindOf(n) == GroupKind.Reduction),
-        GroupKind.Library => group.Nodes.FirstOrDefault(n => n.Op == Ops.ScatterAdd) ?? group.Nodes.First(n => KindOf(n) == GroupKind.Library),
-        _ => group.Nodes[group.Nodes.Count - 1],
-    };
+        if (group.Kind == GroupKind.Library)
+            foreach (var n in group.Nodes)
+                if (n.Op == Ops.ScatterAdd) return n;
+        if (group.Kind is GroupKind.Gemm or GroupKind.Reduction or GroupKind.Library)
+        {
+            foreach (var n in group.Nodes)
+                if (group.Kind == GroupKind.Gemm ? n.Op == Ops.MatMul : KindOf(n) == group.Kind) return n;
+            throw new InvalidOperationException($"a {group.Kind} group has no {group.Kind} node");
+        }
+        return group.Nodes[group.Nodes.Count - 1];
+    }
 
     /// <summary>A transpose of the last two axes feeding a matrix product is a transposed operand, not a copy.</summary>
     private static bool IsGemmPrologue(KernelGroup producer, KernelGroup consumer)
@@ -240,11 +254,14 @@ internal static class FusionRules
     {
         var gemm = producer.Anchor;
         var outShape = gemm.Output.Type.Shape;
-        var steps = producer.Nodes.Where(n => n != gemm && n.Op != Ops.Transpose).Concat(consumer.Nodes).ToList();
         var current = gemm.Output;
         int stage = 0; // 0: nothing yet, 1: bias, 2: activation, 3: residual
-        foreach (var node in steps)
+        // The producer's steps after the product (not the product, nor transposed operands), then the consumer's.
+        int count = producer.Nodes.Count + consumer.Nodes.Count;
+        for (int k = 0; k < count; k++)
         {
+            var node = k < producer.Nodes.Count ? producer.Nodes[k] : consumer.Nodes[k - producer.Nodes.Count];
+            if (k < producer.Nodes.Count && (node == gemm || node.Op == Ops.Transpose)) continue;
             if (node.Op == Ops.Full) continue;
             if (!node.Inputs.Contains(current) || !node.Output.Type.Shape.Equals(outShape) || node.Output.Type.DType != DType.F32) return false;
             int next;

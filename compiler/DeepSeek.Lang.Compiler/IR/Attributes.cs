@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using DeepSeek.Lang.Compiler.Shapes;
 
@@ -27,11 +28,29 @@ public sealed class Attributes : IEquatable<Attributes>
 
     public IEnumerable<KeyValuePair<string, object>> Items => _items;
 
+    /// <summary>Attributes from name-value pairs; a name given twice keeps its last value (as <see cref="With"/> would).</summary>
     public static Attributes Of(params (string Name, object Value)[] items)
     {
-        var a = Empty;
-        foreach (var (n, v) in items) a = a.With(n, v);
-        return a;
+        if (items.Length == 0) return Empty;
+        var sorted = new KeyValuePair<string, object>[items.Length];
+        int n = 0;
+        foreach (var (name, value) in items)
+        {
+            Validate(name, value);
+            // Insertion sort by name: attribute lists are short.
+            int i = n;
+            while (i > 0 && string.CompareOrdinal(sorted[i - 1].Key, name) > 0) i--;
+            if (i > 0 && string.Equals(sorted[i - 1].Key, name, StringComparison.Ordinal))
+            {
+                sorted[i - 1] = new KeyValuePair<string, object>(name, value);
+                continue;
+            }
+            Array.Copy(sorted, i, sorted, i + 1, n - i);
+            sorted[i] = new KeyValuePair<string, object>(name, value);
+            n++;
+        }
+        if (n < sorted.Length) Array.Resize(ref sorted, n);
+        return new Attributes(sorted);
     }
 
     public Attributes With(string name, object value)
@@ -113,22 +132,59 @@ public sealed class Attributes : IEquatable<Attributes>
         throw new ArgumentException($"attribute '{name}' has unsupported value type {value.GetType().Name}");
     }
 
-    /// <summary>Substitutes symbolic dimensions in every Dim-valued attribute.</summary>
+    /// <summary>Substitutes symbolic dimensions in every Dim-valued attribute; these attributes themselves when nothing changes.</summary>
     public Attributes SubstituteDims(Func<string, Dim?> binding)
     {
-        if (!_items.Any(kv => kv.Value is Dim or ImmutableArray<Dim>)) return this;
-        var copy = new KeyValuePair<string, object>[_items.Length];
+        KeyValuePair<string, object>[]? copy = null;
         for (int i = 0; i < _items.Length; i++)
         {
-            object v = _items[i].Value;
-            copy[i] = new KeyValuePair<string, object>(_items[i].Key, v switch
+            object? substituted = null;
+            switch (_items[i].Value)
             {
-                Dim d => d.Substitute(binding),
-                ImmutableArray<Dim> ds => ds.Select(d => d.Substitute(binding)).ToImmutableArray(),
-                _ => v,
-            });
+                case Dim d:
+                    {
+                        var after = d.Substitute(binding);
+                        if (!ReferenceEquals(after, d)) substituted = after;
+                        break;
+                    }
+                case ImmutableArray<Dim> ds:
+                    {
+                        var after = Substitute(ds, binding);
+                        if (after != ds) substituted = after;
+                        break;
+                    }
+            }
+            if (substituted == null)
+            {
+                if (copy != null) copy[i] = _items[i];
+                continue;
+            }
+            if (copy == null)
+            {
+                copy = new KeyValuePair<string, object>[_items.Length];
+                Array.Copy(_items, copy, i);
+            }
+            copy[i] = new KeyValuePair<string, object>(_items[i].Key, substituted);
         }
-        return new Attributes(copy);
+        return copy == null ? this : new Attributes(copy);
+    }
+
+    // The same array when no dimension changes.
+    private static ImmutableArray<Dim> Substitute(ImmutableArray<Dim> dims, Func<string, Dim?> binding)
+    {
+        Dim[]? result = null;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            var d = dims[i].Substitute(binding);
+            if (result == null)
+            {
+                if (ReferenceEquals(d, dims[i])) continue;
+                result = new Dim[dims.Length];
+                for (int j = 0; j < i; j++) result[j] = dims[j];
+            }
+            result[i] = d;
+        }
+        return result == null ? dims : ImmutableCollectionsMarshal.AsImmutableArray(result);
     }
 
     public bool Equals(Attributes? other)

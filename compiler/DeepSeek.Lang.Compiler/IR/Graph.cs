@@ -18,6 +18,9 @@ public sealed class Value
 
     public TensorType Type { get; }
 
+    /// <summary>Ids are unique within a graph, so they hash well (and without the runtime's identity hash).</summary>
+    public override int GetHashCode() => Id;
+
     public override string ToString() => $"%{Id}: {Type}";
 }
 
@@ -130,6 +133,24 @@ public sealed class Graph
     public ImmutableArray<GraphOutput> Outputs { get; }
 
     public ImmutableArray<RoutingGroup> Routing { get; }
+
+    private int _idBound;
+
+    /// <summary>One more than the largest value id in the graph: passes index values by id in arrays this long.</summary>
+    public int IdBound
+    {
+        get
+        {
+            if (_idBound > 0) return _idBound;
+            int max = -1;
+            foreach (var i in Inputs) max = Math.Max(max, i.Value.Id);
+            foreach (var w in Weights) max = Math.Max(max, w.Value.Id);
+            foreach (var n in Nodes)
+                foreach (var o in n.Outputs) max = Math.Max(max, o.Id);
+            return _idBound = max + 1;
+        }
+        internal init => _idBound = value;
+    }
 
     /// <summary>The node that defines a value, or null for inputs and weights.</summary>
     public Node? ProducerOf(Value value)

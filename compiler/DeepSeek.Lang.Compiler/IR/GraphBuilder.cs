@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using DeepSeek.Lang.Compiler.Shapes;
 using DeepSeek.Lang.Compiler.Text;
 
@@ -19,10 +20,12 @@ public sealed class IrTypeException : Exception
 public sealed class GraphBuilder
 {
     private readonly List<GraphInput> _inputs = new();
+    // Weights taken over from another graph as they are (a pass's source), then those added here.
+    private ImmutableArray<Weight> _adopted = ImmutableArray<Weight>.Empty;
     private readonly List<Weight> _weights = new();
-    private readonly Dictionary<string, Weight> _weightsByName = new(StringComparer.Ordinal);
-    // Weight names by each enclosing module path ("blocks.3" for "blocks.3.attn.q_proj.weight"), in order.
-    private readonly List<Node> _nodes = new();
+    // Built on first use: passes adopt tens of thousands of weights and never look one up by name.
+    private Dictionary<string, Weight>? _weightsByName;
+    private readonly ImmutableArray<Node>.Builder _nodes = ImmutableArray.CreateBuilder<Node>();
     private readonly List<GraphOutput> _outputs = new();
     private readonly List<RoutingGroup> _routing = new();
     private int _nextId;
@@ -58,26 +61,49 @@ public sealed class GraphBuilder
 
     public Value AddWeight(string name, WeightKind kind, TensorType type, Initializer init)
     {
-        if (_weightsByName.TryGetValue(name, out var existing)) return existing.Value;
+        var byName = WeightsByName();
+        if (byName.TryGetValue(name, out var existing)) return existing.Value;
         var v = NewValue(type);
         var w = new Weight(name, kind, v, init);
         _weights.Add(w);
-        _weightsByName.Add(name, w);
+        byName.Add(name, w);
         return v;
     }
 
     /// <summary>
     /// Takes over another graph's weights as they are (same values), which is what passes do:
-    /// rewrites never change weights, and there may be tens of thousands of them.
+    /// rewrites never change weights, and there may be tens of thousands of them, so the first
+    /// adoption keeps the array itself.
     /// </summary>
     public void AdoptWeights(ImmutableArray<Weight> weights)
     {
-        foreach (var w in weights)
+        if (_adopted.IsEmpty && _weights.Count == 0 && _weightsByName == null) _adopted = weights;
+        else
         {
-            _weights.Add(w);
-            _weightsByName[w.Name] = w;
-            if (w.Value.Id >= _nextId) _nextId = w.Value.Id + 1;
+            var byName = WeightsByName();
+            foreach (var w in weights)
+            {
+                _weights.Add(w);
+                byName[w.Name] = w;
+            }
         }
+        foreach (var w in weights)
+            if (w.Value.Id >= _nextId) _nextId = w.Value.Id + 1;
+    }
+
+    /// <summary>New values are numbered from <paramref name="bound"/> up, so they never clash with a source graph's.</summary>
+    public void ReserveIds(int bound)
+    {
+        if (bound > _nextId) _nextId = bound;
+    }
+
+    private Dictionary<string, Weight> WeightsByName()
+    {
+        if (_weightsByName != null) return _weightsByName;
+        var map = new Dictionary<string, Weight>(_adopted.Length + _weights.Count, StringComparer.Ordinal);
+        foreach (var w in _adopted) map[w.Name] = w;
+        foreach (var w in _weights) map[w.Name] = w;
+        return _weightsByName = map;
     }
 
     /// <summary>Takes over a graph input as it is (same value).</summary>
@@ -87,37 +113,64 @@ public sealed class GraphBuilder
         if (input.Value.Id >= _nextId) _nextId = input.Value.Id + 1;
     }
 
-    public Weight? FindWeight(string name) => _weightsByName.TryGetValue(name, out var w) ? w : null;
+    public Weight? FindWeight(string name) => WeightsByName().TryGetValue(name, out var w) ? w : null;
 
     public void AddRouting(RoutingGroup group) => _routing.Add(group);
 
-    public int WeightCount => _weights.Count;
+    public int WeightCount => _adopted.Length + _weights.Count;
 
-    public Weight WeightAt(int index) => _weights[index];
+    public Weight WeightAt(int index) => index < _adopted.Length ? _adopted[index] : _weights[index - _adopted.Length];
 
     /// <summary>The names of weights [start, end) in the order they were added.</summary>
     public IEnumerable<string> WeightNames(int start, int end)
     {
-        for (int i = start; i < end; i++) yield return _weights[i].Name;
+        for (int i = start; i < end; i++) yield return WeightAt(i).Name;
     }
 
     /// <summary>Adds a node whose output types are already known (the caller typed it).</summary>
     public Node AddTyped(Op op, ImmutableArray<Value> inputs, Attributes attributes, IReadOnlyList<TensorType> outputTypes, Location? origin = null)
     {
-        var outputs = ImmutableArray.CreateBuilder<Value>(outputTypes.Count);
-        foreach (var t in outputTypes) outputs.Add(NewValue(t));
-        var node = new Node(op, inputs, attributes, outputs.MoveToImmutable(), origin, CurrentRoutingGroup);
+        var outputs = new Value[outputTypes.Count];
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = NewValue(outputTypes[i]);
+        var node = new Node(op, inputs, attributes, ImmutableCollectionsMarshal.AsImmutableArray(outputs), origin, CurrentRoutingGroup);
         _nodes.Add(node);
         return node;
+    }
+
+    /// <summary>
+    /// Adds a node whose outputs are given (a pass keeping a node of its source graph, or one with new
+    /// inputs of the same types); the caller guarantees the outputs are defined nowhere else in this graph.
+    /// </summary>
+    public Node AddWithOutputs(Op op, ImmutableArray<Value> inputs, Attributes attributes, ImmutableArray<Value> outputs, Location? origin, int routingGroup)
+    {
+        var node = new Node(op, inputs, attributes, outputs, origin, routingGroup);
+        AddExisting(node);
+        return node;
+    }
+
+    /// <summary>Adds a node of another graph as it is (its inputs must be defined here already).</summary>
+    public void AddExisting(Node node)
+    {
+        foreach (var o in node.Outputs)
+            if (o.Id >= _nextId) _nextId = o.Id + 1;
+        _nodes.Add(node);
+    }
+
+    /// <summary>Room for this many nodes (a pass knows its source's size).</summary>
+    public void EnsureNodeCapacity(int count)
+    {
+        if (_nodes.Capacity < count) _nodes.Capacity = count;
     }
 
     /// <summary>Types and adds a node; an ill-typed node is a compiler bug and throws <see cref="IrTypeException"/>.</summary>
     public Node Add(Op op, IReadOnlyList<Value> inputs, Attributes? attributes = null, Location? origin = null)
     {
         var attrs = attributes ?? Attributes.Empty;
-        var typing = op.Type(inputs.Select(i => i.Type).ToArray(), attrs);
+        var types = new TensorType[inputs.Count];
+        for (int i = 0; i < types.Length; i++) types[i] = inputs[i].Type;
+        var typing = op.Type(types, attrs);
         if (!typing.Ok) throw new IrTypeException($"{op.Name}: {typing.Message}");
-        return AddTyped(op, inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
+        return AddTyped(op, inputs is ImmutableArray<Value> same ? same : inputs.ToImmutableArray(), attrs, typing.Outputs, origin);
     }
 
     public Value Apply(Op op, params Value[] inputs) => Add(op, inputs).Output;
@@ -126,6 +179,24 @@ public sealed class GraphBuilder
 
     public void AddOutput(string name, Value value) => _outputs.Add(new GraphOutput(name, value));
 
-    public Graph ToGraph() => new(Name, _inputs.ToImmutableArray(), _weights.ToImmutableArray(), _nodes.ToImmutableArray(),
-        _outputs.ToImmutableArray(), _routing.ToImmutableArray());
+    public Graph ToGraph() => ToGraph(_nodes.ToImmutable());
+
+    /// <summary>
+    /// The graph, handing over the node array without a copy when the room reserved for nodes was
+    /// filled exactly (a pass that keeps the node count); the builder is left with no nodes.
+    /// </summary>
+    internal Graph TakeGraph()
+    {
+        if (_nodes.Count != _nodes.Capacity) _nodes.Capacity = _nodes.Count;
+        return ToGraph(_nodes.MoveToImmutable());
+    }
+
+    private Graph ToGraph(ImmutableArray<Node> nodes)
+    {
+        var weights = _weights.Count == 0 ? _adopted : _adopted.IsEmpty ? _weights.ToImmutableArray() : _adopted.AddRange(_weights);
+        return new(Name, _inputs.ToImmutableArray(), weights, nodes, _outputs.ToImmutableArray(), _routing.ToImmutableArray())
+        {
+            IdBound = _nextId,
+        };
+    }
 }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using DeepSeek.Lang.Compiler.IR;
 
 namespace DeepSeek.Lang.Compiler.Passes;
@@ -12,49 +15,87 @@ public sealed class CommonSubexpressionElimination : IPass
 
     public Graph Run(Graph graph)
     {
-        var seen = new Dictionary<Key, Node>();
-        return GraphRewriter.Rewrite(graph, (r, node) =>
+        var seen = new NodeTable(graph.Nodes.Length);
+        try
         {
-            var inputs = r.MapInputs(node);
-            var key = new Key(node.Op, inputs, node.Attributes);
-            if (seen.TryGetValue(key, out var existing))
+            return GraphRewriter.Rewrite(graph, (r, node) =>
             {
-                for (int i = 0; i < node.Outputs.Length; i++) r.Replace(node.Outputs[i], existing.Outputs[i]);
+                var inputs = r.MapInputs(node);
+                int hash = Hash(node.Op, inputs, node.Attributes);
+                if (seen.Find(hash, node.Op, inputs, node.Attributes) is { } existing)
+                {
+                    for (int i = 0; i < node.Outputs.Length; i++) r.Replace(node.Outputs[i], existing.Outputs[i]);
+                    return true;
+                }
+                r.Keep(node);
+                seen.Add(hash, r.ProducerOf(r.Map(node.Outputs[0]))!);
                 return true;
-            }
-            r.Keep(node);
-            seen[key] = r.ProducerOf(r.Map(node.Outputs[0]))!;
-            return true;
-        });
+            });
+        }
+        finally
+        {
+            seen.Release();
+        }
     }
 
-    private readonly struct Key : IEquatable<Key>
+    private static int Hash(Op op, ImmutableArray<Value> inputs, Attributes attributes)
     {
-        private readonly Op _op;
-        private readonly IReadOnlyList<Value> _inputs;
-        private readonly Attributes _attributes;
-        private readonly int _hash;
+        int h = RuntimeHelpers.GetHashCode(op) ^ attributes.GetHashCode();
+        foreach (var i in inputs) h = unchecked(h * 31 + i.Id);
+        return h;
+    }
 
-        public Key(Op op, IReadOnlyList<Value> inputs, Attributes attributes)
+    /// <summary>
+    /// The nodes kept so far (of the graph being built), found by op, inputs and attributes: open
+    /// addressing over pooled arrays, since a graph has thousands of nodes and a dictionary of them
+    /// would be allocated afresh, and on the large object heap, by every run.
+    /// </summary>
+    private sealed class NodeTable
+    {
+        private readonly Node?[] _nodes;
+        private readonly int[] _hashes;
+        private readonly int _mask;
+
+        public NodeTable(int count)
         {
-            _op = op;
-            _inputs = inputs;
-            _attributes = attributes;
-            int h = op.Name.GetHashCode() ^ attributes.GetHashCode();
-            foreach (var i in inputs) h = unchecked(h * 31 + i.Id);
-            _hash = h;
+            int size = 16;
+            while (size < 2 * count) size *= 2;
+            _nodes = ArrayPool<Node?>.Shared.Rent(size);
+            _hashes = ArrayPool<int>.Shared.Rent(size);
+            Array.Clear(_nodes, 0, size);
+            _mask = size - 1;
         }
 
-        public bool Equals(Key other)
+        public Node? Find(int hash, Op op, ImmutableArray<Value> inputs, Attributes attributes)
         {
-            if (_hash != other._hash || !ReferenceEquals(_op, other._op) || _inputs.Count != other._inputs.Count) return false;
-            for (int i = 0; i < _inputs.Count; i++)
-                if (!ReferenceEquals(_inputs[i], other._inputs[i])) return false;
-            return _attributes.Equals(other._attributes);
+            for (int i = hash & _mask; ; i = (i + 1) & _mask)
+            {
+                var n = _nodes[i];
+                if (n == null) return null;
+                if (_hashes[i] == hash && Same(n, op, inputs, attributes)) return n;
+            }
         }
 
-        public override bool Equals(object? obj) => obj is Key k && Equals(k);
+        public void Add(int hash, Node node)
+        {
+            int i = hash & _mask;
+            while (_nodes[i] != null) i = (i + 1) & _mask;
+            _nodes[i] = node;
+            _hashes[i] = hash;
+        }
 
-        public override int GetHashCode() => _hash;
+        public void Release()
+        {
+            ArrayPool<Node?>.Shared.Return(_nodes, clearArray: true);
+            ArrayPool<int>.Shared.Return(_hashes);
+        }
+
+        private static bool Same(Node n, Op op, ImmutableArray<Value> inputs, Attributes attributes)
+        {
+            if (!ReferenceEquals(n.Op, op) || n.Inputs.Length != inputs.Length) return false;
+            for (int i = 0; i < inputs.Length; i++)
+                if (!ReferenceEquals(n.Inputs[i], inputs[i])) return false;
+            return n.Attributes.Equals(attributes);
+        }
     }
 }

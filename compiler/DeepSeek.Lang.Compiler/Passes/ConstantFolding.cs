@@ -21,12 +21,11 @@ public sealed class ConstantFolding : IPass
         if (node.Op == Ops.Full) return FoldDimFill(r, node);
         if (node.Outputs.Length != 1 || node.Inputs.Length == 0) return false;
         var inputs = r.MapInputs(node);
+        // Most nodes read no fill: look before allocating.
+        foreach (var input in inputs)
+            if (FillValue(r, input) is null) return false;
         var fills = new double[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            if (FillValue(r, inputs[i]) is not { } v) return false;
-            fills[i] = v;
-        }
+        for (int i = 0; i < inputs.Length; i++) fills[i] = FillValue(r, inputs[i])!.Value;
         var type = node.Output.Type;
         var value = Evaluate(node, fills, inputs);
         if (value is not { } result) return false;

@@ -1,3 +1,4 @@
+using System.Collections;
 using DeepSeek.Lang.Compiler.IR;
 
 namespace DeepSeek.Lang.Compiler.Passes;
@@ -9,19 +10,27 @@ public sealed class DeadCodeElimination : IPass
 
     public Graph Run(Graph graph)
     {
-        var live = new HashSet<Value>(graph.Outputs.Select(o => o.Value));
-        var keep = new HashSet<Node>();
-        for (int i = graph.Nodes.Length - 1; i >= 0; i--)
+        // Liveness by value id and node position: bit sets, small enough to stay off the large object heap.
+        var nodes = graph.Nodes;
+        var live = new BitArray(graph.IdBound);
+        var keep = new BitArray(nodes.Length);
+        foreach (var o in graph.Outputs) live[o.Value.Id] = true;
+        int kept = 0;
+        for (int i = nodes.Length - 1; i >= 0; i--)
         {
-            var node = graph.Nodes[i];
-            if (!node.Outputs.Any(live.Contains)) continue;
-            keep.Add(node);
-            foreach (var input in node.Inputs) live.Add(input);
+            var node = nodes[i];
+            bool used = false;
+            foreach (var o in node.Outputs)
+                if (live[o.Id]) used = true;
+            if (!used) continue;
+            keep[i] = true;
+            kept++;
+            foreach (var input in node.Inputs) live[input.Id] = true;
         }
-        if (keep.Count == graph.Nodes.Length) return graph;
+        if (kept == nodes.Length) return graph;
         return GraphRewriter.Rewrite(graph, (r, node) =>
         {
-            if (keep.Contains(node)) return false;
+            if (keep[r.CurrentIndex]) return false;
             r.MarkChanged();
             return true;
         });

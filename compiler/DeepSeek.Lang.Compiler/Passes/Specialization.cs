@@ -72,6 +72,9 @@ public sealed class Optimizer
         _passes = (passes ?? new IPass[] { new ConstantFolding(), new AlgebraicSimplification(), new CommonSubexpressionElimination(), new DeadCodeElimination() }).ToImmutableArray();
     }
 
+    /// <summary>The passes of one round, in order.</summary>
+    public ImmutableArray<IPass> Passes => _passes;
+
     /// <summary>Run <see cref="IrVerifier"/> after every pass (tests turn this on).</summary>
     public static bool VerifyAfterEachPass { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using DeepSeek.Lang.Compiler.Fusion;
 using DeepSeek.Lang.Compiler.Shapes;
@@ -15,7 +16,7 @@ public sealed class MemoryPlan
     /// <summary>Offsets are aligned to this many bytes (a cache line, and what AVX-512 loads like).</summary>
     public const long Alignment = 64;
 
-    private MemoryPlan(ImmutableDictionary<Value, long> offsets, long arenaBytes, long unplannedBytes)
+    private MemoryPlan(IReadOnlyDictionary<Value, long> offsets, long arenaBytes, long unplannedBytes)
     {
         Offsets = offsets;
         ArenaBytes = arenaBytes;
@@ -23,7 +24,7 @@ public sealed class MemoryPlan
     }
 
     /// <summary>The arena offset of every planned value (alias outputs share their source's offset).</summary>
-    public ImmutableDictionary<Value, long> Offsets { get; }
+    public IReadOnlyDictionary<Value, long> Offsets { get; }
 
     /// <summary>The arena's size: the peak of planned activation memory.</summary>
     public long ArenaBytes { get; }
@@ -39,7 +40,6 @@ public sealed class MemoryPlan
     {
         var graph = plan.Graph;
         var outputs = new HashSet<Value>(graph.Outputs.Select(o => o.Value));
-        var external = new HashSet<Value>(graph.Inputs.Select(i => i.Value).Concat(graph.Weights.Select(w => w.Value)));
 
         // The value that owns each value's storage: an alias's source (transitively), else itself.
         var owner = new Dictionary<Value, Value>();
@@ -48,63 +48,80 @@ public sealed class MemoryPlan
             if (g.Kind == GroupKind.Alias)
                 owner[g.Anchor.Output] = Owner(g.Anchor.Inputs[0]);
 
-        // Lifetimes in group steps: from the defining step to the last reading step.
-        var first = new Dictionary<Value, int>();
-        var last = new Dictionary<Value, int>();
-        for (int step = 0; step < plan.Groups.Length; step++)
+        // Lifetimes in group steps, by the owner's value id: from the defining step to the last reading step (-1: none).
+        int bound = graph.IdBound;
+        var first = ArrayPool<int>.Shared.Rent(bound);
+        var last = ArrayPool<int>.Shared.Rent(bound);
+        try
         {
-            var g = plan.Groups[step];
-            foreach (var v in g.Outputs)
+            first.AsSpan(0, bound).Fill(-1);
+            for (int step = 0; step < plan.Groups.Length; step++)
             {
-                var o = Owner(v);
-                if (!first.ContainsKey(o)) first[o] = step;
-                last[o] = Math.Max(last.TryGetValue(o, out var l) ? l : step, step);
+                var g = plan.Groups[step];
+                foreach (var v in g.Outputs)
+                {
+                    int o = Owner(v).Id;
+                    if (first[o] < 0)
+                    {
+                        first[o] = step;
+                        last[o] = step;
+                    }
+                    else last[o] = Math.Max(last[o], step);
+                }
+                foreach (var v in g.Inputs)
+                {
+                    int o = Owner(v).Id;
+                    if (first[o] >= 0) last[o] = Math.Max(last[o], step);
+                }
             }
-            foreach (var v in g.Inputs)
-            {
-                var o = Owner(v);
-                if (first.ContainsKey(o)) last[o] = Math.Max(last[o], step);
-            }
+            return Place(plan, isPlanned, outputs, owner, first, last);
         }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(first);
+            ArrayPool<int>.Shared.Return(last);
+        }
+    }
 
-        var planned = new HashSet<Value>();
+    private static MemoryPlan Place(FusionPlan plan, Func<KernelGroup, bool>? isPlanned, HashSet<Value> outputs,
+        Dictionary<Value, Value> owner, int[] first, int[] last)
+    {
+        // Values whose storage some graph output aliases: the caller owns that storage.
+        var aliasedByOutput = new HashSet<Value>();
+        foreach (var kv in owner)
+            if (outputs.Contains(kv.Key)) aliasedByOutput.Add(kv.Value);
+
+        // Group outputs are node results, never inputs or weights (which the caller owns too).
+        var planned = new List<Value>();
+        var seen = new HashSet<Value>();
         foreach (var g in plan.Groups)
         {
             if (g.Kind is GroupKind.Alias or GroupKind.Constant) continue;
             if (isPlanned != null && !isPlanned(g)) continue;
             foreach (var v in g.Outputs)
             {
-                var o = Owner(v);
-                if (o == v && !outputs.Contains(v) && !external.Contains(v) && !AliasesOutput(v, owner, outputs)) planned.Add(v);
+                if (owner.ContainsKey(v) || outputs.Contains(v) || aliasedByOutput.Contains(v)) continue;
+                if (seen.Add(v)) planned.Add(v);
             }
         }
 
         // First fit, largest values first: a simple heuristic that comes close to the lower bound.
-        var placed = new List<(long Offset, long Size, int First, int Last)>();
-        var offsets = ImmutableDictionary.CreateBuilder<Value, long>();
+        var order = planned.OrderByDescending(Size).ThenBy(v => first[v.Id]).ToList();
+        var blocks = new (long Size, int First, int Last)[order.Count];
+        for (int i = 0; i < order.Count; i++) blocks[i] = (Align(Size(order[i])), first[order[i].Id], last[order[i].Id]);
+        var placedAt = PlacedBlocks.FirstFit(blocks, plan.Groups.Length);
+        var offsets = new Dictionary<Value, long>(order.Count + owner.Count);
         long arena = 0, unplanned = 0;
-        foreach (var v in planned.OrderByDescending(Size).ThenBy(v => first[v]))
+        for (int i = 0; i < order.Count; i++)
         {
-            long size = Align(Size(v));
-            unplanned += size;
-            int f = first[v], l = last[v];
-            long offset = 0;
-            foreach (var p in placed.Where(p => p.First <= l && f <= p.Last).OrderBy(p => p.Offset))
-            {
-                if (offset + size <= p.Offset) break;
-                offset = Math.Max(offset, p.Offset + p.Size);
-            }
-            placed.Add((offset, size, f, l));
-            offsets[v] = offset;
-            arena = Math.Max(arena, offset + size);
+            offsets[order[i]] = placedAt[i];
+            unplanned += blocks[i].Size;
+            arena = Math.Max(arena, placedAt[i] + blocks[i].Size);
         }
         foreach (var kv in owner)
             if (offsets.TryGetValue(kv.Value, out var at)) offsets[kv.Key] = at;
-        return new MemoryPlan(offsets.ToImmutable(), arena, unplanned);
+        return new MemoryPlan(offsets, arena, unplanned);
     }
-
-    private static bool AliasesOutput(Value v, Dictionary<Value, Value> owner, HashSet<Value> outputs) =>
-        owner.Any(kv => kv.Value == v && outputs.Contains(kv.Key));
 
     private static long Size(Value v) => (v.Type.Shape.ElementCount.ConstantValue ?? 0) * v.Type.DType.ByteSize();
 

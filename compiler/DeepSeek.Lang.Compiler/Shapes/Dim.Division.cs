@@ -16,6 +16,14 @@ public sealed partial class Dim
     {
         if (b.IsZero) return new DivisionResult(DivisionKind.DivideByZero, null, null);
         if (a.IsZero) return new DivisionResult(DivisionKind.Exact, Zero, null);
+        if (a.TryGetConstant(out long x) && b.TryGetConstant(out long y))
+        {
+            // Numbers (what specialisation leaves): the general path below gives the same, with more work.
+            long remainder = FloorModulo(x, y);
+            return remainder == 0
+                ? new DivisionResult(DivisionKind.Exact, Const(FloorDivide(x, y)), null)
+                : new DivisionResult(DivisionKind.NotDivisible, Const(FloorDivide(x, y)), remainder);
+        }
         if (b.TryGetConstant(out long c))
         {
             Split(a, b._terms[0], out var q, out var r);

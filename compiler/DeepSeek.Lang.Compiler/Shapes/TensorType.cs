@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace DeepSeek.Lang.Compiler.Shapes;
@@ -27,14 +28,17 @@ public sealed class Shape : IEquatable<Shape>
 
     public Dim this[int axis] => Dims[axis];
 
-    /// <summary>The product of all dimensions (1 for a scalar).</summary>
+    private Dim? _elementCount;
+
+    /// <summary>The product of all dimensions (1 for a scalar); computed once.</summary>
     public Dim ElementCount
     {
         get
         {
+            if (_elementCount != null) return _elementCount;
             var n = Dim.One;
             foreach (var d in Dims) n *= d;
-            return n;
+            return _elementCount = n;
         }
     }
 
@@ -44,7 +48,23 @@ public sealed class Shape : IEquatable<Shape>
 
     public Shape With(int axis, Dim dim) => new(Dims.SetItem(axis, dim));
 
-    public Shape Substitute(Func<string, Dim?> binding) => new(Dims.Select(d => d.Substitute(binding)).ToImmutableArray());
+    /// <summary>The shape with <paramref name="binding"/>'s values put in; this shape itself when no dimension changes.</summary>
+    public Shape Substitute(Func<string, Dim?> binding)
+    {
+        Dim[]? dims = null;
+        for (int i = 0; i < Dims.Length; i++)
+        {
+            var d = Dims[i].Substitute(binding);
+            if (dims == null)
+            {
+                if (ReferenceEquals(d, Dims[i])) continue;
+                dims = new Dim[Dims.Length];
+                for (int j = 0; j < i; j++) dims[j] = Dims[j];
+            }
+            dims[i] = d;
+        }
+        return dims == null ? this : new Shape(ImmutableCollectionsMarshal.AsImmutableArray(dims));
+    }
 
     public bool Equals(Shape? other)
     {

@@ -113,6 +113,34 @@ public class DimTests
         Assert.Null(r.Remainder);
     }
 
+    [Theory]
+    [InlineData(-7, 2, -4, 1L)]
+    [InlineData(7, -2, -4, -1L)]
+    [InlineData(-8, -2, 4, null)]
+    [InlineData(3_000_000_000_000, 1_000_000, 3_000_000, null)]
+    public void DivideExact_constants_floor_as_python_does(long a, long b, long quotient, long? remainder)
+    {
+        var r = Dim.DivideExact(Dim.Const(a), Dim.Const(b));
+        Assert.Equal(remainder == null ? DivisionKind.Exact : DivisionKind.NotDivisible, r.Kind);
+        Assert.Equal(Dim.Const(quotient), r.Quotient);
+        Assert.Equal(remainder, r.Remainder);
+        // Binding a division's variables to these numbers gives the same.
+        var bound = Dim.FloorDiv(B, T).Substitute(name => name == "B" ? Dim.Const(a) : Dim.Const(b));
+        Assert.Equal(Dim.Const(quotient), bound);
+    }
+
+    [Fact]
+    public void Substituting_nothing_gives_back_the_same_objects()
+    {
+        var shape = new Shape(B, T, Dim.Const(4));
+        Assert.Same(shape, shape.Substitute(name => name == "X" ? Dim.One : null));
+        var attributes = DeepSeek.Lang.Compiler.IR.Attributes.Of(("shape", shape.Dims), ("value", B), ("axis", 1L));
+        Assert.Same(attributes, attributes.SubstituteDims(name => name == "X" ? Dim.One : null));
+        var bound = attributes.SubstituteDims(name => name == "B" ? Dim.Const(2) : null);
+        Assert.Equal("{axis=1, shape=<2, T, 4>, value=<2>}", bound.ToString());
+        Assert.Equal(new Shape(Dim.Const(2), T, Dim.Const(4)), shape.Substitute(name => name == "B" ? Dim.Const(2) : null));
+    }
+
     [Fact]
     public void DivideExact_symbolic()
     {
@@ -165,8 +193,8 @@ public class DimTests
 
     [Theory]
     [InlineData(7, 2, 3, 1)]
-    [InlineData(-7, 2, -4, 1)]
-    [InlineData(7, -2, -4, -1)]
+    [InlineData(-7, 2, -4, 1L)]
+    [InlineData(7, -2, -4, -1L)]
     [InlineData(-7, -2, 3, -1)]
     [InlineData(6, 3, 2, 0)]
     public void Floor_division_and_modulo_of_constants(long a, long b, long quotient, long remainder)
