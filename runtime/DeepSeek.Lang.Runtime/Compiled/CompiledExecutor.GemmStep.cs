@@ -224,3 +224,73 @@ public sealed unsafe partial class CompiledExecutor
         }
     }
 }
+
+public sealed unsafe partial class CompiledExecutor
+{
+    /// <summary>
+    /// grouped_matmul(x [R, K], w [G, K, N], group [R]), the dropless MoE product: each run of rows with
+    /// the same group is one product with that group's matrix. The dropless lowering sorts rows by
+    /// expert, so there is one run an expert; any order is still right, in more, shorter runs. A
+    /// constant w (stacked expert weights) is packed once, a group at a time.
+    /// </summary>
+    private sealed class GroupedGemmStep : Step
+    {
+        public override string Kind => "gemm";
+
+        private readonly int _x, _w, _group, _out;
+        private readonly int _rows, _k, _n, _groups;
+        private readonly bool _wideIndex;
+        private PackedMatrix[]? _packed;
+
+        public GroupedGemmStep(KernelGroup group, Dictionary<Value, int> slots) : base(group)
+        {
+            var n = group.Anchor;
+            (_x, _w, _group, _out) = (slots[n.Inputs[0]], slots[n.Inputs[1]], slots[n.Inputs[2]], slots[n.Output]);
+            var w = n.Inputs[1].Type.Shape.ToConcrete();
+            (_groups, _k, _n) = (checked((int)w[0]), checked((int)w[1]), checked((int)w[2]));
+            _rows = checked((int)n.Inputs[0].Type.Shape.ToConcrete()[0]);
+            _wideIndex = n.Inputs[2].Type.DType == DType.I64;
+        }
+
+        public static bool Handles(KernelGroup g) =>
+            g.Kind == GroupKind.Library && g.Nodes.Count == 1 && g.Anchor.Op == Ops.GroupedMatMul &&
+            g.Anchor.Inputs[0].Type.DType == DType.F32 && g.Anchor.Inputs[2].Type.DType is DType.I64 or DType.I32;
+
+        public override void Prepare(IReadOnlyDictionary<int, IntPtr> constants)
+        {
+            if (!constants.TryGetValue(_w, out var w)) return;
+            _packed = new PackedMatrix[_groups];
+            for (int g = 0; g < _groups; g++) _packed[g] = Gemm.PackB(_k, _n, (float*)w + (long)g * _k * _n, _n);
+        }
+
+        public override void Release()
+        {
+            if (_packed != null)
+                foreach (var p in _packed) p.Dispose();
+            _packed = null;
+        }
+
+        public override void Run(ExecutionState state)
+        {
+            var x = (float*)state.Pointers[_x];
+            var w = (float*)state.Pointers[_w];
+            var c = (float*)state.Pointers[_out];
+            var index = (void*)state.Pointers[_group];
+            long Group(int r) => _wideIndex ? ((long*)index)[r] : ((int*)index)[r];
+            var options = new GemmOptions { MaxThreads = KernelParallel.Threads };
+            for (int start = 0; start < _rows;)
+            {
+                long g = Group(start);
+                if ((ulong)g >= (ulong)_groups)
+                    throw new RuntimeError($"grouped_matmul: group {g} of row {start} is out of range for {_groups} groups");
+                int end = start + 1;
+                while (end < _rows && Group(end) == g) end++;
+                var a = x + (long)start * _k;
+                var rowsOut = c + (long)start * _n;
+                if (_packed != null) Gemm.Sgemm(options, end - start, a, _k, _packed[g], rowsOut, _n);
+                else Gemm.Sgemm(options, end - start, _n, _k, a, _k, w + g * _k * _n, _n, rowsOut, _n);
+                start = end;
+            }
+        }
+    }
+}

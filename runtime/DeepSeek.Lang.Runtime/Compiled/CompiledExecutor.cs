@@ -105,6 +105,7 @@ public sealed unsafe partial class CompiledExecutor : IDisposable
                 GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
                 GroupKind.Library when FastStep.Handles(g) => new FastStep(g, slots),
                 GroupKind.Library when GatherScatterStep.Handles(g) => new GatherScatterStep(g, slots),
+                GroupKind.Library when GroupedGemmStep.Handles(g) => new GroupedGemmStep(g, slots),
                 _ => new LibraryStep(g, slots),
             };
             if (step == null) continue;
@@ -171,7 +172,7 @@ public sealed unsafe partial class CompiledExecutor : IDisposable
 
     /// <summary>Kernels that write into a buffer given to them (the others allocate their results).</summary>
     private static bool WritesPlannedBuffer(KernelGroup g) =>
-        g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g) || FastStep.Handles(g) || GatherScatterStep.Handles(g);
+        g.Kind is GroupKind.Pointwise or GroupKind.Reduction or GroupKind.Gemm || IsAttention(g) || FastStep.Handles(g) || GatherScatterStep.Handles(g) || GroupedGemmStep.Handles(g);
 
     private static bool IsAttention(KernelGroup g) => g.Kind == GroupKind.Library && g.Anchor.Op == Ops.Attention && g.Anchor.Inputs[0].Type.DType == DType.F32;
 

@@ -189,6 +189,29 @@ public class CompiledEngineTests
         AssertAgrees(graph, inputs, bound, 1e-4);
     }
 
+    [Theory]
+    [InlineData(0.0)]  // dropless: tokens sorted by expert, one grouped product
+    [InlineData(1.0)]  // capacity: an [experts, capacity, d] batch with tokens dropped
+    public void Routed_experts_run_their_products_on_the_gemm_kernel(double capacity)
+    {
+        var source = $$"""
+            module M(d: int, hidden: int, experts: int) {
+              gate = Linear(d, experts, bias: false)
+              experts = FeedForward(d, hidden)[experts]
+              forward(x: f32[N, d]) -> f32[N, d] {
+                return route(x, gate(x), experts, top_k: 2, capacity: {{capacity.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}})
+              }
+            }
+            model Small = M(24, 40, 5)
+            """;
+        var bound = new Dictionary<string, long> { ["N"] = 33 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        var kinds = StepKinds(graph, inputs);
+        Assert.True(kinds.Count(k => k == "gemm") >= 3, string.Join(" ", kinds)); // the gate and both expert products
+        Assert.DoesNotContain(FusionPlanner.Plan(graph).Groups, g => g.Kind == GroupKind.Library && g.Anchor.Op == Ops.MatMul);
+        AssertAgrees(graph, inputs, bound, 1e-4);
+    }
+
     [Fact]
     public void Attention_reads_and_writes_through_the_head_transposes()
     {
