@@ -288,7 +288,7 @@ public static class CSharpKernelPrinter
                         "neg" => $"(-{Vector(u.Operand, v, width)})",
                         "abs" => $"{vt}.Abs({Vector(u.Operand, v, width)})",
                         "sqrt" => $"{vt}.Sqrt({Vector(u.Operand, v, width)})",
-                        "exp" => $"{vt}.Exp({Vector(u.Operand, v, width)})",
+                        "exp" => $"VMath.Exp({Vector(u.Operand, v, width)})",
                         "log" => $"{vt}.Log({Vector(u.Operand, v, width)})",
                         "sin" => $"{vt}.Sin({Vector(u.Operand, v, width)})",
                         "cos" => $"{vt}.Cos({Vector(u.Operand, v, width)})",
