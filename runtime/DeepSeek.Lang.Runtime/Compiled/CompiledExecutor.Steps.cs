@@ -203,7 +203,8 @@ public sealed unsafe partial class CompiledExecutor
 
         public static bool Handles(KernelGroup g)
         {
-            if (g.Kind != GroupKind.Library || g.Nodes.Count != 1) return false;
+            // A reduction the generated kernels do not take (integers) is a library op here too.
+            if (g.Kind is not (GroupKind.Library or GroupKind.Reduction) || g.Nodes.Count != 1) return false;
             var n = g.Anchor;
             return n.Op.Name switch
             {
@@ -211,7 +212,8 @@ public sealed unsafe partial class CompiledExecutor
                 "scatter_add" => n.Inputs[0].Type.DType == DType.F32 && n.Inputs[1].Type.DType == DType.I64,
                 "topk" => n.Inputs[0].Type.DType == DType.F32 && (n.Attributes.GetInt("axis") == -1 || n.Attributes.GetInt("axis") == n.Inputs[0].Type.Rank - 1),
                 "cumsum" => n.Inputs[0].Type.DType == DType.I64 && n.Inputs[0].Type.Rank == 2 && n.Attributes.GetInt("axis") == 0,
-                "sum" or "mean" => n.Inputs[0].Type.DType == DType.F32 && MiddleAxes(n) != null,
+                "sum" or "mean" => (n.Inputs[0].Type.DType == DType.F32 || n.Inputs[0].Type.DType == DType.I64 && n.Op.Name == "sum") && MiddleAxes(n) != null,
+                "split" => true,
                 _ => false,
             };
         }
@@ -283,6 +285,30 @@ public sealed unsafe partial class CompiledExecutor
                 case "cumsum":
                     Kernels.Cpu.IndexKernels.CumSumRowsI64((long*)In(0), shape[0], shape[1], (long*)Out(0));
                     break;
+                case "split":
+                    {
+                        int axis = (int)(n.Attributes.GetInt("axis") is var a && a < 0 ? a + x.Rank : a);
+                        long outer = 1, inner = 1;
+                        for (int i = 0; i < axis; i++) outer *= shape[i];
+                        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+                        var sizes = n.Outputs.Select(o => o.Type.Shape.ToConcrete()[axis]).ToArray();
+                        var outputs = Enumerable.Range(0, n.Outputs.Length).Select(i => Out(i)).ToArray();
+                        Kernels.Cpu.IndexKernels.Split((byte*)In(0), outer, shape[axis], inner, x.DType.ByteSize(), sizes, outputs);
+                        break;
+                    }
+                case "sum" when x.DType == DType.I64:
+                    {
+                        var (lo, hi) = MiddleAxes(n)!.Value;
+                        long outer = 1, reduce = 1, inner = 1;
+                        for (int i = 0; i < shape.Length; i++)
+                        {
+                            if (i < lo) outer *= shape[i];
+                            else if (i <= hi) reduce *= shape[i];
+                            else inner *= shape[i];
+                        }
+                        Kernels.Cpu.IndexKernels.SumMiddleI64((long*)In(0), outer, reduce, inner, (long*)Out(0));
+                        break;
+                    }
                 case "sum":
                 case "mean":
                     {

@@ -103,7 +103,7 @@ public sealed unsafe partial class CompiledExecutor : IDisposable
                 GroupKind.Gemm when GemmStep.TryCreate(g, slots) is { } gemm => gemm,
                 GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k) => Generated(kernels!, g, k, slots),
                 GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
-                GroupKind.Library when FastStep.Handles(g) => new FastStep(g, slots),
+                _ when FastStep.Handles(g) => new FastStep(g, slots),
                 GroupKind.Library when GatherScatterStep.Handles(g) => new GatherScatterStep(g, slots),
                 GroupKind.Library when GroupedGemmStep.Handles(g) => new GroupedGemmStep(g, slots),
                 _ => new LibraryStep(g, slots),

@@ -113,6 +113,43 @@ public class CompiledEngineTests
         AssertAgrees(graph, inputs, bound, 1e-5);
     }
 
+    [Theory]
+    [InlineData("x.split([1, 3, 2], axis: 1)[1] * 2.0")]   // a middle axis, one piece unread
+    [InlineData("x.split([20, 20], axis: 2)[0] + 1.0")]    // the last axis
+    public void Split_copies_its_pieces_on_a_fast_kernel(string expression)
+    {
+        var source = $$"""
+            module M(d: int) {
+              forward(x: f32[K, 6, d]) -> f32[*S] {
+                return {{expression}}
+              }
+            }
+            model Small = M(40)
+            """;
+        var bound = new Dictionary<string, long> { ["K"] = 3 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        Assert.Contains("fast", StepKinds(graph, inputs));
+        Assert.DoesNotContain("library", StepKinds(graph, inputs));
+        AssertAgrees(graph, inputs, bound, 1e-6);
+    }
+
+    [Fact]
+    public void An_integer_sum_runs_on_a_fast_kernel()
+    {
+        var source = """
+            module M(d: int) {
+              forward(x: i64[K, d]) -> (i64[K], i64[d]) {
+                return (x.sum(axis: -1), x.sum(axis: 0))
+              }
+            }
+            model Small = M(40)
+            """;
+        var bound = new Dictionary<string, long> { ["K"] = 5 };
+        var (graph, inputs) = Prepare(source, "Small", bound);
+        Assert.DoesNotContain("library", StepKinds(graph, inputs));
+        AssertAgrees(graph, inputs, bound, 0);
+    }
+
     [Fact]
     public void A_matmul_takes_bias_activation_and_residual_as_its_epilogue()
     {

@@ -126,6 +126,45 @@ public static unsafe class IndexKernels
         });
     }
 
+    /// <summary>
+    /// split along an axis: x viewed as [outer, total, inner] elements of <paramref name="elementBytes"/>;
+    /// piece p takes <paramref name="sizes"/>[p] of the middle axis into <paramref name="outputs"/>[p]
+    /// (a null output is a piece no one reads, skipped).
+    /// </summary>
+    public static void Split(byte* x, long outer, long total, long inner, int elementBytes, long[] sizes, nint[] outputs)
+    {
+        long rowBytes = total * inner * elementBytes;
+        KernelParallel.For(outer, total * inner, (start, end) =>
+        {
+            for (long o = start; o < end; o++)
+            {
+                long offset = 0;
+                for (int p = 0; p < sizes.Length; p++)
+                {
+                    long bytes = sizes[p] * inner * elementBytes;
+                    if (outputs[p] != 0) Buffer.MemoryCopy(x + o * rowBytes + offset, (byte*)outputs[p] + o * bytes, bytes, bytes);
+                    offset += bytes;
+                }
+            }
+        });
+    }
+
+    /// <summary>Sum of i64 x viewed as [outer, reduce, inner] over its middle axis, to [outer, inner] (wrapping, as the reference does).</summary>
+    public static void SumMiddleI64(long* x, long outer, long reduce, long inner, long* output)
+    {
+        KernelParallel.For(outer, reduce * inner, (start, end) =>
+        {
+            for (long o = start; o < end; o++)
+            {
+                long* destination = output + o * inner;
+                long* source = x + o * reduce * inner;
+                for (long j = 0; j < inner; j++) destination[j] = 0;
+                for (long r = 0; r < reduce; r++)
+                    for (long j = 0; j < inner; j++) destination[j] = unchecked(destination[j] + source[r * inner + j]);
+            }
+        });
+    }
+
     private static void AddScaledRow(float* destination, float* source, float s, long n)
     {
         long j = 0;
