@@ -24,9 +24,10 @@ public sealed unsafe partial class CompiledExecutor
         private readonly Activation _activation;
         private PackedMatrix? _packedB;
         private PackedMatrix[]? _packedItems;
+        private readonly CapacityTail? _dispatch;
 
         private GemmStep(KernelGroup group, Dictionary<Value, int> slots, Shape a, Shape b, Value aSource, Value bSource,
-            bool transA, bool transB, Value? bias, Value? residual, Activation activation, Value output) : base(group)
+            bool transA, bool transB, Value? bias, Value? residual, Activation activation, Value output, CapacityTail? dispatch) : base(group)
         {
             (_transA, _transB) = (transA, transB);
             (_a, _b, _c) = (slots[aSource], slots[bSource], slots[output]);
@@ -66,10 +67,16 @@ public sealed unsafe partial class CompiledExecutor
                 _strideA = _strideC = _residualBatchStride = 0;
             }
             _batch = checked((int)batch);
+            // Rows past a tail are skipped only where each item is a product of its own (not folded,
+            // A not transposed) and no residual makes the tail rows differ.
+            _tails = _batch > 1 && _strideA != 0 && !transA && residual == null;
+            _dispatch = _tails ? dispatch : null;
         }
 
+        private readonly bool _tails;
+
         /// <summary>The step for a GEMM group, or null when its shape is one this step does not take (the library runs it then).</summary>
-        public static GemmStep? TryCreate(KernelGroup g, Dictionary<Value, int> slots)
+        public static GemmStep? TryCreate(KernelGroup g, Dictionary<Value, int> slots, CapacityTail? dispatch = null)
         {
             var mm = g.Anchor;
             if (g.Outputs.Length != 1 || mm.Output.Type.DType != DType.F32) return null;
@@ -143,7 +150,7 @@ public sealed unsafe partial class CompiledExecutor
             }
             if (g.Outputs[0] != current) return null;
             return new GemmStep(g, slots, mm.Inputs[0].Type.Shape, mm.Inputs[1].Type.Shape, aSource, bSource, transA, transB,
-                bias, residual, activation, current);
+                bias, residual, activation, current, dispatch);
         }
 
         /// <summary>
@@ -202,7 +209,14 @@ public sealed unsafe partial class CompiledExecutor
             };
             var a = (float*)state.Pointers[_a];
             var c = (float*)state.Pointers[_c];
-            if (_packedB != null)
+            // The leading rows of each item, when the rows after them are known to repeat one row.
+            var leading = _dispatch?.LeadingRows(state) ?? (_tails ? state.LeadingRows?[_a] : null);
+            if (leading != null)
+            {
+                RunLeadingRows(state, options, epilogue, a, c, leading);
+                (state.LeadingRows ??= new int[]?[state.Pointers.Length])[_c] = leading;
+            }
+            else if (_packedB != null)
                 Gemm.SgemmBatched(options, _batch, _m, a, _lda, _strideA, _packedB, c, _n, _strideC, epilogue);
             else if (_packedItems != null)
             {
@@ -221,6 +235,92 @@ public sealed unsafe partial class CompiledExecutor
             }
             else
                 Gemm.SgemmBatched(options, _batch, _m, _n, _k, a, _lda, _strideA, (float*)state.Pointers[_b], _ldb, _strideB, c, _n, _strideC, epilogue);
+        }
+
+        /// <summary>
+        /// Each item's product on its leading rows only; the rest of its rows equal the first of them, so
+        /// their result is that row's, computed once (a one-row product) and copied. A capacity-mode expert
+        /// batch fills each expert's first rows and leaves the rest zero: this skips the empty slots.
+        /// </summary>
+        private void RunLeadingRows(ExecutionState state, GemmOptions options, Epilogue epilogue, float* a, float* c, int[] leading)
+        {
+            var b = (float*)state.Pointers[_b];
+            for (int i = 0; i < _batch; i++)
+            {
+                var item = epilogue with
+                {
+                    Bias = epilogue.Bias == null ? null : epilogue.Bias + i * _biasBatchStride,
+                    BiasBatchStride = 0,
+                };
+                int rows = Math.Min(_m, leading[i] + 1); // the leading rows and the first repeated one
+                var ai = a + i * _strideA;
+                var ci = c + i * _strideC;
+                if (_packedItems != null) Gemm.Sgemm(options, rows, ai, _lda, _packedItems[i], ci, _n, item);
+                else if (_packedB != null) Gemm.Sgemm(options, rows, ai, _lda, _packedB, ci, _n, item);
+                else Gemm.Sgemm(options, rows, _n, _k, ai, _lda, b + i * _strideB, _ldb, ci, _n, item);
+                long bytes = (long)_n * sizeof(float);
+                for (int r = rows; r < _m; r++) Buffer.MemoryCopy(ci + (long)(rows - 1) * _n, ci + (long)r * _n, bytes, bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The capacity-mode dispatch of <c>route</c>: token rows scattered into zeros at slots
+    /// <c>expert · capacity + position</c> (one more row for dropped tokens, sliced off), viewed as
+    /// [experts, capacity, d]. Each expert's rows past its last filled slot are zero; the index tells, at
+    /// run time, how many lead. Found by the shape of the graph, so any scatter into zeros viewed this way
+    /// qualifies, and the index must still be alive when the product runs.
+    /// </summary>
+    private sealed class CapacityTail
+    {
+        private readonly int _index;
+        private readonly long _count, _slots;
+        private readonly int _items, _capacity;
+
+        private CapacityTail(int index, long count, long slots, int items, int capacity)
+        {
+            (_index, _count, _slots, _items, _capacity) = (index, count, slots, items, capacity);
+        }
+
+        /// <summary>Per item, one past its last filled row (0 for an empty item).</summary>
+        public int[] LeadingRows(ExecutionState state)
+        {
+            var index = (long*)state.Pointers[_index];
+            var leading = new int[_items];
+            for (long p = 0; p < _count; p++)
+            {
+                long slot = index[p];
+                if ((ulong)slot >= (ulong)_slots) continue;
+                int item = (int)(slot / _capacity), row = (int)(slot % _capacity) + 1;
+                if (row > leading[item]) leading[item] = row;
+            }
+            return leading;
+        }
+
+        public static CapacityTail? Find(KernelGroup gemm, FusionPlan fusion, Dictionary<Value, int> slots, Dictionary<Value, Node> producer)
+        {
+            var mm = gemm.Anchor;
+            var a = mm.Inputs[0];
+            if (a.Type.Rank != 3 || gemm.Nodes.Any(n => n.Op == Ops.Transpose && n.Output == a)) return null;
+            // [items, capacity, d] = reshape(slice(scatter_add(rows, index, size: slots + 1), 0:slots)).
+            if (!producer.TryGetValue(a, out var reshape) || reshape.Op != Ops.Reshape) return null;
+            if (!producer.TryGetValue(reshape.Inputs[0], out var slice) || slice.Op != Ops.Slice) return null;
+            if (!producer.TryGetValue(slice.Inputs[0], out var scatter) || scatter.Op != Ops.ScatterAdd) return null;
+            var shape = a.Type.Shape.ToConcrete();
+            var sliced = slice.Output.Type.Shape.ToConcrete();
+            var scattered = scatter.Output.Type.Shape.ToConcrete();
+            if (sliced.Length != 2 || scattered.Length != 2 || sliced[1] != scattered[1] || sliced[0] != shape[0] * shape[1]) return null;
+            var axes = slice.Attributes.GetInts("axes");
+            var starts = slice.Attributes.GetDims("starts");
+            var steps = slice.Attributes.GetInts("steps");
+            if (axes.Length != 1 || axes[0] != 0 || !(starts[0].IsConstant && starts[0].ConstantValue == 0) || steps[0] != 1) return null;
+
+            // The index must not be overwritten before the product reads it: a later group must still read it.
+            var index = scatter.Inputs[1];
+            if (index.Type.DType != DType.I64) return null;
+            int at = fusion.Groups.IndexOf(gemm);
+            if (!fusion.Groups.Skip(at + 1).Any(g => g.Inputs.Contains(index)) && !fusion.Graph.Outputs.Any(o => o.Value == index)) return null;
+            return new CapacityTail(slots[index], index.Type.Shape.ToConcrete()[0], sliced[0], checked((int)shape[0]), checked((int)shape[1]));
         }
     }
 }

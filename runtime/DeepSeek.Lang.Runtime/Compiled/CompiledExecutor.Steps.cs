@@ -31,6 +31,12 @@ public sealed unsafe partial class CompiledExecutor
 
         public Tensor?[] Owned { get; }
 
+        /// <summary>
+        /// For a batched [items, rows, n] value: per item, how many leading rows differ; rows from there
+        /// on are all equal to the first of them (see <see cref="CapacityTail"/>). Null: nothing known.
+        /// </summary>
+        public int[]?[]? LeadingRows { get; set; }
+
         public void Dispose()
         {
             foreach (var t in Owned) t?.Dispose();

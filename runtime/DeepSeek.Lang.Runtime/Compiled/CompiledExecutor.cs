@@ -93,6 +93,9 @@ public sealed unsafe partial class CompiledExecutor : IDisposable
         Type? kernels = module.Kernels.Length > 0 ? KernelCompiler.Load(source).GetType("DeepSeek.Lang.Generated." + KernelModule.ClassName, throwOnError: true) : null;
 
         var loweredByGroup = module.Kernels.ToDictionary(k => k.Group, k => k.Lowered);
+        var producers = new Dictionary<Value, Node>();
+        foreach (var n in graph.Nodes)
+            foreach (var o in n.Outputs) producers[o] = n;
         var constantSteps = new List<Step>();
         var steps = ImmutableArray.CreateBuilder<Step>();
         foreach (var g in fusion.Groups)
@@ -100,7 +103,7 @@ public sealed unsafe partial class CompiledExecutor : IDisposable
             Step? step = g.Kind switch
             {
                 GroupKind.Alias or GroupKind.Constant => null,
-                GroupKind.Gemm when GemmStep.TryCreate(g, slots) is { } gemm => gemm,
+                GroupKind.Gemm when GemmStep.TryCreate(g, slots, CapacityTail.Find(g, fusion, slots, producers)) is { } gemm => gemm,
                 GroupKind.Pointwise or GroupKind.Reduction when loweredByGroup.TryGetValue(g, out var k) => Generated(kernels!, g, k, slots),
                 GroupKind.Library when IsAttention(g) => new AttentionStep(g, slots),
                 _ when FastStep.Handles(g) => new FastStep(g, slots),
